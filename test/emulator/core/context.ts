@@ -2,7 +2,7 @@
  * The seam between the emulator's core (server, clock, faults, log, tokens) and its feature modules
  * (identity/, graph/, exchange/). Feature modules export `register(ctx: EmulatorContext)`.
  */
-import type { EmulatorState } from './state';
+import type { EmulatorState, Mailbox, MailboxStore } from './state';
 
 export interface EmuRequest {
 	method: string;
@@ -20,7 +20,7 @@ export interface EmuRequest {
 	/** Absolute base of this server, e.g. https://127.0.0.1:4443 (or the http one for MI endpoints). */
 	baseUrl: string;
 	/** Set by handlers for the request log. */
-	logTags: { kind?: LogKind; appId?: string; mailbox?: string; grantType?: string };
+	logTags: { kind?: LogKind; appId?: string; mailbox?: string; grantType?: string; clientAuth?: string };
 }
 
 export interface EmuResponse {
@@ -53,6 +53,8 @@ export interface RequestLogEntry {
 	appId?: string;
 	mailbox?: string;
 	grantType?: string;
+	/** Token requests: how the client authenticated: none | secret | certificate:RS256 | certificate:PS256. */
+	clientAuth?: string;
 	bytesIn: number;
 	bytesOut: number;
 }
@@ -97,4 +99,19 @@ export interface EmulatorContext {
 	/** Graph-shaped error body: {error:{code,message,innerError:{date,request-id,client-request-id}}} */
 	graphError(status: number, code: string, message: string, headers?: Record<string, string>): EmuResponse;
 	newId(): string; // GUID
+	/** Signs a JWT with the emulator's token key (RS256, key published in JWKS). Used by identity/. */
+	signJwt(payload: Record<string, unknown>): string;
+	/** The mail store of a mailbox, created empty with the well-known folders when missing (New-Mailbox uses it). */
+	ensureStore(mailboxId: string): MailboxStore;
+	/** Hooks feature modules fill in for the core (scenario loader) to call. */
+	hooks: EmulatorHooks;
+}
+
+export interface EmulatorHooks {
+	/**
+	 * Seeds `count` messages into a folder of a mailbox (folder: well-known name or display name, e.g. 'inbox',
+	 * 'Invoices'). The graph module owns message shape and exports this; the scenario loader calls it after the
+	 * stores exist. Without it, scenario seed requests are skipped.
+	 */
+	seedMessages?(mailbox: Mailbox, folder: string, count: number): void | Promise<void>;
 }

@@ -190,6 +190,10 @@ export interface Settings {
 	pageSizeDefault: number; // 10
 	pageSizeMax: number; // 1000
 	deltaPageSizeDefault: number; // Graph's delta default for messages is 10 too
+	deviceCodeIntervalSeconds: number; // polling interval the /devicecode answer tells clients (Entra: 5)
+	authorizationCodeLifetimeSeconds: number; // 600 (Entra: ~10 min)
+	/** Absolute lifetime of a sign-in session's refresh tokens (AADSTS70008 after it); 0 = until revoked. */
+	refreshTokenMaxAgeSeconds: number;
 }
 
 export interface EmulatorState {

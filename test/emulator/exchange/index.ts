@@ -1,4 +1,14 @@
 import type { EmulatorContext } from '../core/context';
+import { registerApplicationAccessPolicyCmdlets } from './cmdlets/applicationAccessPolicy';
+import { registerRbacCmdlets } from './cmdlets/rbac';
+import { registerRecipientCmdlets } from './cmdlets/recipients';
 
-/** Registers Exchange's admin cmdlets (owned by the exchange module's author; placeholder until it lands). */
-export function registerExchange(_ctx: EmulatorContext): void {}
+export { authorizeMailboxAccess } from './authorize';
+export type { MailCapability, MailboxAccessDecision } from './authorize';
+
+/** Registers Exchange Online's admin cmdlets (ApplicationAccessPolicy, RBAC for Applications, recipients). */
+export function registerExchange(ctx: EmulatorContext): void {
+	registerApplicationAccessPolicyCmdlets(ctx);
+	registerRbacCmdlets(ctx);
+	registerRecipientCmdlets(ctx);
+}
