@@ -1,0 +1,112 @@
+/**
+ * When a failed Graph request may be sent again, and after how long.
+ * - 429 and 503/504 with Retry-After: Graph did not process the request, so any request is retried after the
+ *   time Graph asked for (capped, with jitter so parallel items do not return in lockstep).
+ * - 429 without Retry-After: retried with exponential backoff (also not processed).
+ * - Other 5xx: retried with backoff only when the request is idempotent (a 500 on sendMail may have sent).
+ * - Connection failures: before the request was sent (refused, DNS) any request is retried; after (reset,
+ *   timeout) only idempotent ones; a non-idempotent one ends as "outcome unknown".
+ */
+
+export interface RetryPolicy {
+	/** Retries after throttling (429 / 503 / 504 with Retry-After). */
+	maxThrottleRetries: number;
+	/** Retries of idempotent requests after other 5xx or connection failures. */
+	maxServerErrorRetries: number;
+	/** Longest Retry-After honoured; longer waits end the retries (the error tells the user to wait). */
+	maxRetryAfterMs: number;
+	baseBackoffMs: number;
+	maxBackoffMs: number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+	maxThrottleRetries: 4,
+	maxServerErrorRetries: 3,
+	maxRetryAfterMs: 120_000,
+	baseBackoffMs: 500,
+	maxBackoffMs: 8_000,
+};
+
+/** Errors of a connection that never carried the request. */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'CERT_HAS_EXPIRED']);
+/** Errors after which the server may have received and processed the request. */
+const UNKNOWN_OUTCOME_CODES = new Set([
+	'ECONNRESET',
+	'ETIMEDOUT',
+	'ECONNABORTED',
+	'EPIPE',
+	'ESOCKETTIMEDOUT',
+	'ERR_SOCKET_CONNECTION_TIMEOUT',
+	'UND_ERR_SOCKET',
+	'ERR_STREAM_PREMATURE_CLOSE',
+]);
+
+export function isNetworkCode(code: string | undefined): boolean {
+	return !!code && (NOT_SENT_CODES.has(code) || UNKNOWN_OUTCOME_CODES.has(code));
+}
+
+export function requestMayHaveBeenSent(code: string): boolean {
+	return !NOT_SENT_CODES.has(code);
+}
+
+/** Retry-After as seconds or HTTP date; undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | undefined {
+	if (!value) return undefined;
+	const trimmed = value.trim();
+	if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+	const at = Date.parse(trimmed);
+	if (Number.isNaN(at)) return undefined;
+	return Math.max(0, at - now);
+}
+
+export function withJitter(ms: number): number {
+	return ms + Math.floor(Math.random() * Math.min(1000, ms * 0.2 + 50));
+}
+
+export function backoffMs(attempt: number, policy: RetryPolicy): number {
+	return withJitter(Math.min(policy.maxBackoffMs, policy.baseBackoffMs * 2 ** attempt));
+}
+
+export type RetryDecision = { retry: true; delayMs: number; reason: string } | { retry: false };
+
+export function decideOnStatus(
+	status: number,
+	retryAfterMs: number | undefined,
+	idempotent: boolean,
+	attempts: { throttle: number; server: number },
+	policy: RetryPolicy,
+): RetryDecision {
+	const throttled = status === 429 || ((status === 503 || status === 504) && retryAfterMs !== undefined);
+	if (throttled) {
+		if (attempts.throttle >= policy.maxThrottleRetries) return { retry: false };
+		if (retryAfterMs !== undefined) {
+			if (retryAfterMs > policy.maxRetryAfterMs) return { retry: false };
+			return { retry: true, delayMs: withJitter(retryAfterMs), reason: `${status} Retry-After ${retryAfterMs} ms` };
+		}
+		return { retry: true, delayMs: backoffMs(attempts.throttle, policy), reason: `${status} without Retry-After` };
+	}
+	if (status >= 500 && idempotent) {
+		if (attempts.server >= policy.maxServerErrorRetries) return { retry: false };
+		return { retry: true, delayMs: backoffMs(attempts.server, policy), reason: `${status}` };
+	}
+	return { retry: false };
+}
+
+export async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+	if (ms <= 0) return;
+	// n8n-workflow 2.41.0 (our peer) has no abort-aware sleep helper yet; a cancelled execution must not wait.
+	await new Promise<void>((resolve, reject) => {
+		// eslint-disable-next-line @n8n/community-nodes/no-restricted-globals -- see above
+		const timer = setTimeout(() => {
+			signal?.removeEventListener('abort', onAbort);
+			resolve();
+		}, ms);
+		const onAbort = () => {
+			// eslint-disable-next-line @n8n/community-nodes/no-restricted-globals -- see above
+			clearTimeout(timer);
+			reject(new Error('The execution was cancelled while waiting to retry a Graph request'));
+		};
+		if (signal?.aborted) onAbort();
+		else signal?.addEventListener('abort', onAbort, { once: true });
+	});
+}
