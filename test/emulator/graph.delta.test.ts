@@ -1,0 +1,147 @@
+/** messages/delta: paging with maxpagesize, deltaLink rounds, updates, moves in and out, deletes, filters, forced resets. */
+import { enc, SHARED, startKit, type Kit } from './graph/testkit';
+
+let k: Kit;
+beforeAll(async () => {
+	k = await startKit();
+});
+afterAll(() => k.emu.close());
+
+interface Round {
+	items: any[];
+	deltaLink: string;
+	pages: number;
+	preferenceApplied: (string | null)[];
+}
+
+/** Follows nextLinks verbatim until the deltaLink. */
+async function round(url: string, pageSize?: number): Promise<Round> {
+	const items: any[] = [];
+	const preferenceApplied: (string | null)[] = [];
+	let pages = 0;
+	let next: string | undefined = url;
+	for (;;) {
+		const r = await k.call('GET', next!, { headers: pageSize ? { Prefer: `odata.maxpagesize=${pageSize}` } : {} });
+		if (r.status !== 200) throw new Error(`${r.status} ${r.text}`);
+		pages++;
+		preferenceApplied.push(r.headers.get('preference-applied'));
+		items.push(...r.json.value);
+		if (r.json['@odata.deltaLink']) {
+			expect(r.json['@odata.nextLink']).toBeUndefined();
+			return { items, deltaLink: r.json['@odata.deltaLink'], pages, preferenceApplied };
+		}
+		next = r.json['@odata.nextLink'];
+		expect(next).toBeTruthy();
+	}
+}
+
+const deltaUrl = (folder: string, query = '') => `/users/${enc(SHARED)}/mailFolders/${folder}/messages/delta${query}`;
+
+test('initial sync pages through everything, then rounds report only changes', async () => {
+	const { Ids } = await k.emu.admin<{ Ids: string[] }>('Deliver-Message', { To: SHARED, Subject: 'seed', Count: 23 });
+	const first = await round(deltaUrl('inbox', '?$select=subject,isRead,receivedDateTime'), 10);
+	expect(first.pages).toBe(3);
+	expect(first.preferenceApplied).toEqual(['odata.maxpagesize=10', 'odata.maxpagesize=10', 'odata.maxpagesize=10']);
+	expect(first.items).toHaveLength(23);
+	expect(new Set(first.items.map((m) => m.id))).toEqual(new Set(Ids));
+	expect(Object.keys(first.items[0]).sort()).toEqual(['@odata.etag', 'id', 'isRead', 'receivedDateTime', 'subject']);
+	expect(first.deltaLink.startsWith(`${k.base}/v1.0/users/`)).toBe(true);
+
+	const nothing = await round(first.deltaLink);
+	expect(nothing.items).toEqual([]);
+
+	// A new message, an update, a move out, a move in, a delete.
+	const [fresh] = (await k.emu.admin<{ Ids: string[] }>('Deliver-Message', { To: SHARED, Subject: 'fresh' })).Ids;
+	await k.call('PATCH', `/users/${enc(SHARED)}/messages/${enc(Ids[0])}`, { body: { isRead: true } });
+	const movedOut = await k.call('POST', `/users/${enc(SHARED)}/messages/${enc(Ids[1])}/move`, { body: { destinationId: 'archive' } });
+	expect(movedOut.status).toBe(201);
+	const [elsewhere] = (await k.emu.admin<{ Ids: string[] }>('Deliver-Message', { To: SHARED, Subject: 'came back', Folder: 'archive' })).Ids;
+	const movedIn = await k.emu.admin<{ Id: string }>('Move-MailboxMessage', { Mailbox: SHARED, MessageId: elsewhere, Folder: 'inbox' });
+	expect((await k.call('DELETE', `/users/${enc(SHARED)}/messages/${enc(Ids[2])}`)).status).toBe(204);
+
+	const second = await round(nothing.deltaLink, 2);
+	const byId = new Map(second.items.map((x) => [x.id, x]));
+	expect(byId.get(fresh)).toMatchObject({ subject: 'fresh' });
+	expect(byId.get(Ids[0])).toMatchObject({ isRead: true });
+	expect(byId.get(Ids[1])).toEqual({ '@odata.type': '#microsoft.graph.message', id: Ids[1], '@removed': { reason: 'deleted' } });
+	expect(byId.get(Ids[2])).toEqual({ '@odata.type': '#microsoft.graph.message', id: Ids[2], '@removed': { reason: 'deleted' } });
+	expect(byId.get(movedIn.Id)).toMatchObject({ subject: 'came back' });
+	expect(second.items).toHaveLength(5);
+	expect(second.pages).toBe(3);
+
+	// The archive folder's own delta sees the moved-in message, then its move out.
+	const archive = await round(deltaUrl('archive'));
+	expect(archive.items.map((m) => m.subject)).toEqual([movedOut.json.subject]);
+
+	expect((await round(second.deltaLink)).items).toEqual([]);
+});
+
+test('changes made while paging are reported in the next round, not lost', async () => {
+	await k.emu.admin('Deliver-Message', { To: SHARED, Folder: 'junkemail', Subject: 'junk', Count: 4 });
+	const page1 = await k.call('GET', deltaUrl('junkemail'), { headers: { Prefer: 'odata.maxpagesize=2' } });
+	const ids = page1.json.value.map((m: { id: string }) => m.id);
+	await k.call('PATCH', `/users/${enc(SHARED)}/messages/${enc(ids[0])}`, { body: { categories: ['Seen'] } });
+	const [late] = (await k.emu.admin<{ Ids: string[] }>('Deliver-Message', { To: SHARED, Folder: 'junkemail', Subject: 'late' })).Ids;
+	const rest = await round(page1.json['@odata.nextLink'], 2);
+	expect(rest.items).toHaveLength(2);
+	const next = await round(rest.deltaLink);
+	expect(new Set(next.items.map((m) => m.id))).toEqual(new Set([ids[0], late]));
+});
+
+test('changeType and the receivedDateTime filter', async () => {
+	await k.emu.admin('Deliver-Message', { To: SHARED, Folder: 'Invoices', Subject: 'old', ReceivedDateTime: '2023-06-01T00:00:00Z' });
+	const [recent] = (await k.emu.admin<{ Ids: string[] }>('Deliver-Message', { To: SHARED, Folder: 'Invoices', Subject: 'recent', ReceivedDateTime: '2024-06-01T00:00:00Z' })).Ids;
+	const filtered = await round(deltaUrl('inbox/childFolders/Invoices'.replace('Invoices', await invoicesId()), `?$filter=${enc('receivedDateTime ge 2024-01-01T00:00:00Z')}`));
+	expect(filtered.items.map((m) => m.id)).toEqual([recent]);
+
+	const created = await round(deltaUrl('inbox', '?changeType=created'));
+	const [brandNew] = (await k.emu.admin<{ Ids: string[] }>('Deliver-Message', { To: SHARED, Subject: 'brand new' })).Ids;
+	const someOld = created.items[0].id;
+	await k.call('PATCH', `/users/${enc(SHARED)}/messages/${enc(someOld)}`, { body: { flag: { flagStatus: 'flagged' } } });
+	const onlyCreated = await round(created.deltaLink);
+	expect(onlyCreated.items.map((m) => m.id)).toEqual([brandNew]);
+
+	for (const bad of [`$filter=${enc("subject eq 'x'")}`, `$filter=${enc('receivedDateTime lt 2024-01-01T00:00:00Z')}`, '$orderby=subject', 'changeType=sometimes']) {
+		const r = await k.call('GET', deltaUrl('inbox', `?${bad}`));
+		expect(r.status).toBe(400);
+	}
+});
+
+async function invoicesId(): Promise<string> {
+	const r = await k.call('GET', `/users/${enc(SHARED)}/mailFolders/inbox/childFolders`);
+	return r.json.value.find((f: { displayName: string }) => f.displayName === 'Invoices').id;
+}
+
+test('Reset-DeltaState 410 gives Gone with a Location to start over; syncStateNotFound gives 400', async () => {
+	const a = await round(deltaUrl('drafts', '?$select=subject'));
+	const b = await round(deltaUrl('outbox'));
+	await k.emu.admin('Reset-DeltaState', { Mailbox: SHARED, Folder: 'drafts', Mode: '410' });
+	const gone = await k.call('GET', a.deltaLink);
+	expect(gone.status).toBe(410);
+	const location = gone.headers.get('location')!;
+	expect(location).toContain('/messages/delta');
+	expect(location).toContain('$select=subject');
+	expect((await k.call('GET', location)).status).toBe(200);
+	// Other folders are untouched by a folder reset.
+	expect((await k.call('GET', b.deltaLink)).status).toBe(200);
+
+	const c = await round(location);
+	await k.emu.admin('Reset-DeltaState', { Mailbox: SHARED, Mode: 'syncStateNotFound' });
+	for (const link of [c.deltaLink, b.deltaLink]) {
+		const r = await k.call('GET', link);
+		expect(r.status).toBe(400);
+		expect(r.json.error.code).toBe('syncStateNotFound');
+	}
+	// A fresh sync works again, and its tokens too.
+	const d = await round(deltaUrl('drafts'));
+	expect((await k.call('GET', d.deltaLink)).status).toBe(200);
+});
+
+test('tokens are bound to their mailbox and folder and must be well-formed', async () => {
+	const a = await round(deltaUrl('inbox'));
+	const token = new URL(a.deltaLink).searchParams.get('$deltatoken')!;
+	const other = await k.call('GET', deltaUrl('archive', `?$deltatoken=${token}`));
+	expect(other.status).toBe(400);
+	const garbage = await k.call('GET', deltaUrl('inbox', '?$deltatoken=not-a-token'));
+	expect(garbage.status).toBe(400);
+});

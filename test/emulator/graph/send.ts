@@ -1,0 +1,229 @@
+/** sendMail, draft send, reply/replyAll/forward (and their create* draft forms), and delivery to tenant mailboxes. */
+import type { AccessTokenClaims, EmulatorContext, EmuResponse } from '../core/context';
+import type { Mailbox, Recipient, StoredAttachment, StoredMessage } from '../core/state';
+import { authorizeMailboxAccess } from '../exchange/authorize';
+import { jsonBody, odataContext, type MailboxCall } from './call';
+import { badRequest, GraphFault } from './errors';
+import { newAttachmentId } from './ids';
+import { applyPatch, validHeaders } from './messages';
+import { bodyAs, messageJson, recipientFromJson } from './serialize';
+import { findMailbox, insertMessage, isoNow, moveMessage, wellKnown, type NewMessage } from './store';
+
+const ADDRESS = /^[^\s@<>(),;:"]+@[^\s@<>(),;:"]+\.[^\s@<>(),;:"]+$/;
+
+function recipientList(v: unknown, name: string): Recipient[] {
+	if (v === undefined || v === null) return [];
+	if (!Array.isArray(v)) throw badRequest(`Invalid value for '${name}': a collection of recipients is expected.`, 'RequestBodyRead');
+	return v.map((r) => {
+		const rec = recipientFromJson(r);
+		if (!rec || !ADDRESS.test(rec.address)) {
+			throw badRequest(
+				`At least one recipient isn't valid., Recipient '${rec?.address ?? ''}' isn't resolved. All recipients must be resolved before a message can be submitted.`,
+				'ErrorInvalidRecipients',
+			);
+		}
+		return rec;
+	});
+}
+
+export function fileAttachments(ctx: EmulatorContext, v: unknown): StoredAttachment[] {
+	if (v === undefined || v === null) return [];
+	if (!Array.isArray(v)) throw badRequest('attachments must be a collection.', 'RequestBodyRead');
+	return v.map((a) => fileAttachment(ctx, a));
+}
+
+export function fileAttachment(ctx: EmulatorContext, a: unknown): StoredAttachment {
+	const x = (a ?? {}) as Record<string, unknown>;
+	const type = String(x['@odata.type'] ?? '').toLowerCase();
+	if (type !== '#microsoft.graph.fileattachment') {
+		throw badRequest("The attachment's '@odata.type' must be '#microsoft.graph.fileAttachment' (item and reference attachments are not emulated).", 'ErrorInvalidRequest');
+	}
+	if (typeof x.name !== 'string' || !x.name) throw badRequest('The attachment name is required.', 'ErrorInvalidRequest');
+	if (typeof x.contentBytes !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(x.contentBytes.replace(/\s/g, ''))) {
+		throw badRequest('Cannot convert the literal to the expected type \'Edm.Binary\'.', 'RequestBodyRead');
+	}
+	const content = Buffer.from(x.contentBytes, 'base64');
+	return {
+		id: newAttachmentId(),
+		name: x.name,
+		contentType: typeof x.contentType === 'string' && x.contentType ? x.contentType : 'application/octet-stream',
+		size: content.length,
+		isInline: x.isInline === true,
+		contentId: typeof x.contentId === 'string' ? x.contentId : undefined,
+		content,
+		lastModifiedDateTime: isoNow(ctx),
+	};
+}
+
+/** A Graph `message` resource from a request body, as far as mail clients set it. */
+export function messageFromJson(ctx: EmulatorContext, mailbox: Mailbox, json: Record<string, unknown>, claims?: AccessTokenClaims): NewMessage {
+	const body = json.body as { contentType?: unknown; content?: unknown } | undefined;
+	const importance = json.importance ?? 'normal';
+	if (importance !== 'low' && importance !== 'normal' && importance !== 'high') {
+		throw badRequest(`The string '${String(importance)}' is not a valid enumeration type constant.`, 'RequestBodyRead');
+	}
+	const self: Recipient = { address: mailbox.upn, name: mailbox.displayName };
+	const from = json.from !== undefined ? recipientFromJson(json.from) : self;
+	let sender = from ?? self;
+	if (from && from.address.toLowerCase() !== mailbox.upn.toLowerCase()) {
+		// A delegate sends from a mailbox they hold SendAs / SendOnBehalf on (Exchange checks the from mailbox).
+		const fromBox = claims?.idtyp === 'user' ? findMailbox(ctx.state, from.address) : undefined;
+		const grant = fromBox ? authorizeMailboxAccess(ctx, claims!, fromBox, 'send') : undefined;
+		if (!grant || !grant.allowed) {
+			throw new GraphFault(
+				403,
+				'ErrorSendAsDenied',
+				'The user account which was used to submit this request does not have the right to send mail on behalf of the specified sending account., Cannot submit message.',
+			);
+		}
+		if (/SendOnBehalf/.test(grant.via)) sender = self;
+	}
+	return {
+		subject: typeof json.subject === 'string' ? json.subject : '',
+		bodyType: String(body?.contentType ?? 'text').toLowerCase() === 'html' ? 'html' : 'text',
+		body: typeof body?.content === 'string' ? body.content : '',
+		from: from ?? self,
+		sender,
+		toRecipients: recipientList(json.toRecipients, 'toRecipients'),
+		ccRecipients: recipientList(json.ccRecipients, 'ccRecipients'),
+		bccRecipients: recipientList(json.bccRecipients, 'bccRecipients'),
+		replyTo: recipientList(json.replyTo, 'replyTo'),
+		importance,
+		categories: Array.isArray(json.categories) ? json.categories.filter((c): c is string => typeof c === 'string') : [],
+		internetMessageHeaders: validHeaders(json.internetMessageHeaders),
+		attachments: fileAttachments(ctx, json.attachments),
+	};
+}
+
+/** Tenant mailboxes an address reaches: a mailbox, or the members of a mail-enabled group. */
+function resolveTargets(ctx: EmulatorContext, address: string): Mailbox[] {
+	const lower = address.toLowerCase();
+	const box = findMailbox(ctx.state, lower) ?? ctx.state.mailboxes.find((m) => `${m.alias}@${ctx.state.tenant.domain}`.toLowerCase() === lower);
+	if (box) return [box];
+	const group = ctx.state.groups.find((g) => g.primarySmtpAddress.toLowerCase() === lower);
+	if (group) return ctx.state.mailboxes.filter((m) => group.memberIds.includes(m.id));
+	return [];
+}
+
+/**
+ * Delivers a sent message to every tenant mailbox among its recipients (external ones are accepted and dropped).
+ * Attachment content buffers are shared between copies: they are never mutated.
+ */
+export function deliver(ctx: EmulatorContext, m: NewMessage, folder = 'inbox'): StoredMessage[] {
+	const targets = new Map<string, Mailbox>();
+	for (const r of [...(m.toRecipients ?? []), ...(m.ccRecipients ?? []), ...(m.bccRecipients ?? [])]) {
+		for (const box of resolveTargets(ctx, r.address)) targets.set(box.id, box);
+	}
+	const out: StoredMessage[] = [];
+	for (const box of targets.values()) {
+		const store = ctx.ensureStore(box.id);
+		const f = folder === 'inbox' ? wellKnown(store, 'inbox') : wellKnown(store, folder);
+		out.push(
+			insertMessage(ctx, store, f.id, {
+				...m,
+				bccRecipients: [],
+				isRead: false,
+				isDraft: false,
+				attachments: (m.attachments ?? []).map((a) => ({ ...a, id: newAttachmentId() })),
+			}),
+		);
+	}
+	return out;
+}
+
+function requireRecipients(m: NewMessage): void {
+	if (!m.toRecipients?.length && !m.ccRecipients?.length && !m.bccRecipients?.length) {
+		throw badRequest("At least one recipient isn't valid., A message can't be sent because it contains no recipients.", 'ErrorInvalidRecipients');
+	}
+}
+
+function submit(call: MailboxCall, m: NewMessage, saveToSentItems: boolean): void {
+	requireRecipients(m);
+	const now = isoNow(call.ctx);
+	const sent: NewMessage = { ...m, sentDateTime: now, receivedDateTime: now, isDraft: false };
+	if (saveToSentItems) insertMessage(call.ctx, call.store, wellKnown(call.store, 'sentitems').id, { ...sent, isRead: true });
+	deliver(call.ctx, sent);
+}
+
+export function sendMail(call: MailboxCall): EmuResponse {
+	const json = jsonBody<{ message?: unknown; saveToSentItems?: unknown }>(call);
+	if (!json.message || typeof json.message !== 'object') throw badRequest('Empty Payload. JSON content expected.', 'ErrorInvalidRequest');
+	if (json.saveToSentItems !== undefined && typeof json.saveToSentItems !== 'boolean' && json.saveToSentItems !== 'true' && json.saveToSentItems !== 'false') {
+		throw badRequest("Cannot convert a primitive value to the expected type 'Edm.Boolean'. See the inner exception for more details.", 'RequestBodyRead');
+	}
+	const m = messageFromJson(call.ctx, call.mailbox, json.message as Record<string, unknown>, call.claims);
+	submit(call, m, json.saveToSentItems !== false && json.saveToSentItems !== 'false');
+	return { status: 202 };
+}
+
+/** A draft's send: it moves to Sent Items (new id) and is delivered. */
+export function sendDraft(call: MailboxCall, draft: StoredMessage): EmuResponse {
+	if (!draft.isDraft) throw badRequest('Only draft messages can be sent.', 'ErrorInvalidOperation');
+	requireRecipients(draft);
+	const moved = moveMessage(call.store, draft, wellKnown(call.store, 'sentitems').id);
+	const now = isoNow(call.ctx);
+	Object.assign(moved, { isDraft: false, isRead: true, sentDateTime: now, receivedDateTime: now });
+	deliver(call.ctx, moved);
+	return { status: 202 };
+}
+
+type ReplyKind = 'reply' | 'replyAll' | 'forward';
+
+function compose(call: MailboxCall, original: StoredMessage, kind: ReplyKind): NewMessage {
+	const json = jsonBody<{ comment?: unknown; message?: Record<string, unknown>; toRecipients?: unknown }>(call);
+	const comment = typeof json.comment === 'string' ? json.comment : '';
+	const self = call.mailbox.upn.toLowerCase();
+	const notSelf = (r: Recipient): boolean => r.address.toLowerCase() !== self;
+	let to: Recipient[] = [];
+	let cc: Recipient[] = [];
+	if (kind !== 'forward') {
+		to = original.replyTo.length ? original.replyTo : original.from ? [original.from] : [];
+		if (kind === 'replyAll') {
+			to = [...to, ...original.toRecipients.filter(notSelf)];
+			cc = original.ccRecipients.filter(notSelf);
+		}
+	} else {
+		to = recipientList(json.toRecipients, 'toRecipients');
+	}
+	const quoted = bodyAs(original, 'text').content;
+	const prefix = kind === 'forward' ? 'FW: ' : 'RE: ';
+	const m: NewMessage = {
+		subject: original.subject.startsWith(prefix) ? original.subject : prefix + original.subject,
+		bodyType: 'text',
+		body: `${comment}\n\n-----Original Message-----\n${quoted}`,
+		from: { address: call.mailbox.upn, name: call.mailbox.displayName },
+		toRecipients: to,
+		ccRecipients: cc,
+		conversationId: original.conversationId,
+		attachments: kind === 'forward' ? original.attachments.map((a) => ({ ...a, id: newAttachmentId() })) : [],
+	};
+	if (json.message) {
+		const extra = messageFromJson(call.ctx, call.mailbox, { ...json.message, from: undefined });
+		if (extra.toRecipients?.length) m.toRecipients = kind === 'forward' ? [...(m.toRecipients ?? []), ...extra.toRecipients] : extra.toRecipients;
+		if (extra.ccRecipients?.length) m.ccRecipients = extra.ccRecipients;
+		if (extra.bccRecipients?.length) m.bccRecipients = extra.bccRecipients;
+		if (extra.attachments?.length) m.attachments = [...(m.attachments ?? []), ...extra.attachments];
+		if (extra.internetMessageHeaders?.length) m.internetMessageHeaders = extra.internetMessageHeaders;
+		if ((json.message as { importance?: unknown }).importance) m.importance = extra.importance;
+	}
+	return m;
+}
+
+export function replyOrForward(call: MailboxCall, original: StoredMessage, kind: ReplyKind): EmuResponse {
+	submit(call, compose(call, original, kind), true);
+	return { status: 202 };
+}
+
+export function createReplyOrForward(call: MailboxCall, original: StoredMessage, kind: ReplyKind): EmuResponse {
+	const draft = insertMessage(call.ctx, call.store, wellKnown(call.store, 'drafts').id, { ...compose(call, original, kind), isDraft: true, isRead: true });
+	return { status: 201, body: { '@odata.context': odataContext(call, 'messages/$entity'), ...messageJson(draft) } };
+}
+
+/** POST /messages (or /mailFolders/{id}/messages): a new draft. */
+export function createDraft(call: MailboxCall, folderId: string | undefined): EmuResponse {
+	const json = jsonBody(call);
+	const m = messageFromJson(call.ctx, call.mailbox, json, call.claims);
+	const draft = insertMessage(call.ctx, call.store, folderId ?? wellKnown(call.store, 'drafts').id, { ...m, isDraft: true, isRead: true });
+	if (json.isRead !== undefined || json.flag !== undefined) applyPatch(draft, { isRead: json.isRead ?? true, ...(json.flag ? { flag: json.flag } : {}) });
+	return { status: 201, body: { '@odata.context': odataContext(call, 'messages/$entity'), ...messageJson(draft) } };
+}
