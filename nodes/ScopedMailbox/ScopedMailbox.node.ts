@@ -1,0 +1,114 @@
+import {
+	NodeConnectionTypes,
+	type IExecuteFunctions,
+	type INodeExecutionData,
+	type INodeType,
+	type INodeTypeDescription,
+} from 'n8n-workflow';
+
+import * as attachment from './actions/attachment';
+import * as mailbox from './actions/mailbox';
+import * as message from './actions/message';
+import { router } from './actions/router';
+import { scopedMailboxCredentialTest } from './methods/credentialTest';
+import { listSearch, loadOptions } from './methods';
+
+export class ScopedMailbox implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Scoped Mailbox',
+		name: 'scopedMailbox',
+		icon: { light: 'file:../../icons/scopedMailbox.svg', dark: 'file:../../icons/scopedMailbox.dark.svg' },
+		group: ['transform'],
+		version: 1,
+		subtitle: '={{$parameter["operation"] + ": " + $parameter["resource"]}}',
+		description: 'Send, read and manage mail of one Exchange Online mailbox with least privilege, and prove its scope',
+		defaults: { name: 'Scoped Mailbox' },
+		usableAsTool: true,
+		// The community rule (NodeConnectionTypes) supersedes the older n8n-nodes-base string-literal rule.
+		// eslint-disable-next-line n8n-nodes-base/node-class-description-inputs-wrong-regular-node
+		inputs: [NodeConnectionTypes.Main],
+		// eslint-disable-next-line n8n-nodes-base/node-class-description-outputs-wrong
+		outputs: [NodeConnectionTypes.Main],
+		credentials: [
+			{
+				name: 'scopedMailboxAppApi',
+				required: true,
+				testedBy: 'scopedMailboxCredentialTest',
+				displayOptions: { show: { authentication: ['scopedMailboxAppApi'] } },
+			},
+			{
+				name: 'scopedMailboxManagedIdentityApi',
+				required: true,
+				testedBy: 'scopedMailboxCredentialTest',
+				displayOptions: { show: { authentication: ['scopedMailboxManagedIdentityApi'] } },
+			},
+			{
+				name: 'scopedMailboxRefreshTokenApi',
+				required: true,
+				testedBy: 'scopedMailboxCredentialTest',
+				displayOptions: { show: { authentication: ['scopedMailboxRefreshTokenApi'] } },
+			},
+			{
+				name: 'scopedMailboxOAuth2Api',
+				required: true,
+				displayOptions: { show: { authentication: ['scopedMailboxOAuth2Api'] } },
+			},
+		],
+		properties: [
+			{
+				// Values are the credential type names: the transport sends with the type this parameter names.
+				displayName: 'Authentication',
+				name: 'authentication',
+				type: 'options',
+				options: [
+					{
+						name: 'App (Client Secret or Certificate)',
+						value: 'scopedMailboxAppApi',
+						description: 'App-only access of an Entra app registration, scoped in Exchange',
+					},
+					{
+						name: 'Managed Identity',
+						value: 'scopedMailboxManagedIdentityApi',
+						description: 'The Azure managed identity of the host n8n runs on; no secret to store',
+					},
+					{
+						name: 'Refresh Token (Delegated)',
+						value: 'scopedMailboxRefreshTokenApi',
+						description: 'A user\'s delegated access, seeded once with the device code flow',
+					},
+					{
+						name: 'OAuth2 (Delegated)',
+						value: 'scopedMailboxOAuth2Api',
+						description: 'A user\'s delegated access through n8n\'s Connect button',
+					},
+				],
+				default: 'scopedMailboxAppApi',
+			},
+			{
+				displayName: 'Resource',
+				name: 'resource',
+				type: 'options',
+				noDataExpression: true,
+				options: [
+					{ name: 'Message', value: 'message' },
+					{ name: 'Attachment', value: 'attachment' },
+					{ name: 'Mailbox', value: 'mailbox' },
+				],
+				default: 'message',
+			},
+			...message.description,
+			...attachment.description,
+			...mailbox.description,
+		],
+	};
+
+	methods = {
+		listSearch,
+		loadOptions,
+		credentialTest: { scopedMailboxCredentialTest },
+	};
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		return await router.call(this);
+	}
+}

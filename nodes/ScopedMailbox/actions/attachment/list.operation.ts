@@ -1,0 +1,23 @@
+import {
+	updateDisplayOptions,
+	type IExecuteFunctions,
+	type INodeExecutionData,
+	type INodeProperties,
+} from 'n8n-workflow';
+
+import { mailboxField, messageIdField } from '../common/descriptions';
+import { listAttachments } from '../common/messageAttachments';
+
+const properties: INodeProperties[] = [mailboxField, messageIdField];
+
+export const description = updateDisplayOptions({ show: { resource: ['attachment'], operation: ['list'] } }, properties);
+
+export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {
+	const mailbox = this.getNodeParameter('mailbox', itemIndex) as string;
+	const messageId = this.getNodeParameter('messageId', itemIndex) as string;
+	const attachments = await listAttachments.call(this, mailbox, messageId);
+	return attachments.map((attachment) => {
+		const { '@odata.type': type, ...rest } = attachment;
+		return { json: { ...rest, messageId, type: typeof type === 'string' ? type.replace('#microsoft.graph.', '') : undefined } };
+	});
+}

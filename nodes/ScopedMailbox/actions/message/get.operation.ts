@@ -1,0 +1,71 @@
+import {
+	updateDisplayOptions,
+	type IDataObject,
+	type IExecuteFunctions,
+	type INodeExecutionData,
+	type INodeProperties,
+} from 'n8n-workflow';
+
+import { graphRequest, messagePath, userPath } from '../../transport';
+import type { BatchableOperation, ItemRequest } from '../common/batchable';
+import { downloadAttachmentOptions, fieldsOption, mailboxField, messageIdField, simplifyField } from '../common/descriptions';
+import { downloadMessageAttachments, downloadOptions } from '../common/messageAttachments';
+import { simplifyMessage } from '../common/simplify';
+
+const properties: INodeProperties[] = [
+	mailboxField,
+	messageIdField,
+	simplifyField,
+	{
+		displayName: 'Options',
+		name: 'options',
+		type: 'collection',
+		placeholder: 'Add Option',
+		default: {},
+		options: [...downloadAttachmentOptions, fieldsOption],
+	},
+];
+
+export const description = updateDisplayOptions({ show: { resource: ['message'], operation: ['get'] } }, properties);
+
+function request(this: IExecuteFunctions, itemIndex: number): ItemRequest {
+	const mailbox = this.getNodeParameter('mailbox', itemIndex) as string;
+	const messageId = this.getNodeParameter('messageId', itemIndex) as string;
+	const options = this.getNodeParameter('options', itemIndex, {}) as IDataObject;
+	const fields = (options.fields as string[] | undefined) ?? [];
+	const qs: IDataObject = {};
+	if (fields.length) qs.$select = ['id', ...fields.filter((f) => f !== 'id')].join(',');
+	return { mailbox, method: 'GET', path: `${userPath.call(this, mailbox)}${messagePath(messageId)}`, qs };
+}
+
+function result(this: IExecuteFunctions, itemIndex: number, body: unknown): INodeExecutionData[] {
+	const simplify = this.getNodeParameter('simplify', itemIndex, true) as boolean;
+	const message = body as IDataObject;
+	return [{ json: simplify ? simplifyMessage(message) : message }];
+}
+
+export const batch: BatchableOperation = {
+	request(itemIndex) {
+		const options = this.getNodeParameter('options', itemIndex, {}) as IDataObject;
+		return options.downloadAttachments ? undefined : request.call(this, itemIndex);
+	},
+	result,
+};
+
+export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {
+	const req = request.call(this, itemIndex);
+	const message = (await graphRequest.call(this, { ...req, idempotent: true })) as IDataObject;
+	const [out] = result.call(this, itemIndex, message);
+	const options = this.getNodeParameter('options', itemIndex, {}) as IDataObject;
+	if (options.downloadAttachments) {
+		const { binary, skipped } = await downloadMessageAttachments.call(
+			this,
+			req.mailbox,
+			message.id as string,
+			downloadOptions(options),
+		);
+		if (skipped.length) out.json.skippedAttachments = skipped;
+		out.binary = binary;
+	}
+	return [out];
+}

@@ -1,0 +1,118 @@
+import {
+	updateDisplayOptions,
+	type IDataObject,
+	type IExecuteFunctions,
+	type INodeExecutionData,
+	type INodeProperties,
+} from 'n8n-workflow';
+
+import { graphRequest, messagePath, userPath } from '../../transport';
+import { describeAttachments } from '../common/attachments';
+import { attachmentPlan, inlineAttachments, sendThroughDraft } from '../common/compose';
+import { attachmentsField, mailboxField, messageIdField } from '../common/descriptions';
+import { parseRecipients } from '../common/recipients';
+
+const properties: INodeProperties[] = [
+	mailboxField,
+	messageIdField,
+	{
+		displayName: 'Reply To',
+		name: 'replyType',
+		type: 'options',
+		options: [
+			{ name: 'Sender', value: 'reply', description: 'Reply to the sender only' },
+			{ name: 'All', value: 'replyAll', description: 'Reply to the sender and all recipients' },
+		],
+		default: 'reply',
+	},
+	{
+		displayName: 'Comment',
+		name: 'comment',
+		type: 'string',
+		typeOptions: { rows: 4 },
+		default: '',
+		description: 'Text placed above the quoted original message',
+	},
+	{
+		displayName: 'Additional Fields',
+		name: 'additionalFields',
+		type: 'collection',
+		placeholder: 'Add Field',
+		default: {},
+		options: [
+			attachmentsField,
+			{
+				displayName: 'Additional Recipients (CC)',
+				name: 'ccRecipients',
+				type: 'string',
+				default: '',
+				description: 'Comma-separated addresses to add as CC',
+			},
+		],
+	},
+];
+
+export const description = updateDisplayOptions({ show: { resource: ['message'], operation: ['reply'] } }, properties);
+
+export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {
+	const mailbox = this.getNodeParameter('mailbox', itemIndex) as string;
+	const messageId = this.getNodeParameter('messageId', itemIndex) as string;
+	const replyType = this.getNodeParameter('replyType', itemIndex, 'reply') as 'reply' | 'replyAll';
+	const comment = this.getNodeParameter('comment', itemIndex, '') as string;
+	const additional = this.getNodeParameter('additionalFields', itemIndex, {}) as IDataObject;
+	const cc = parseRecipients.call(this, additional.ccRecipients, 'Additional Recipients (CC)', itemIndex);
+	return await respond.call(this, itemIndex, {
+		mailbox,
+		messageId,
+		action: replyType,
+		draftAction: replyType === 'reply' ? 'createReply' : 'createReplyAll',
+		body: { comment },
+		message: cc.length ? { ccRecipients: cc } : {},
+		attachments: additional.attachments,
+	});
+}
+
+export interface RespondOptions {
+	mailbox: string;
+	messageId: string;
+	action: 'reply' | 'replyAll' | 'forward';
+	draftAction: 'createReply' | 'createReplyAll' | 'createForward';
+	body: IDataObject;
+	message: IDataObject;
+	attachments: unknown;
+}
+
+/** Reply, reply all and forward: one request when attachments fit inline, else through a reply/forward draft. */
+export async function respond(
+	this: IExecuteFunctions,
+	itemIndex: number,
+	options: RespondOptions,
+): Promise<INodeExecutionData[]> {
+	const { mailbox, messageId, action } = options;
+	const base = `${userPath.call(this, mailbox)}${messagePath(messageId)}`;
+	const plan = await attachmentPlan.call(this, itemIndex, options.attachments);
+	const message: IDataObject = { ...options.message };
+	const inline = await inlineAttachments.call(this, itemIndex, plan);
+	if (inline.length) message.attachments = inline;
+	const summary: IDataObject = { sent: true, mailbox, action, inReplyTo: messageId };
+
+	if (plan.viaDraft.length === 0) {
+		const body: IDataObject = { ...options.body };
+		if (Object.keys(message).length) body.message = message;
+		await graphRequest.call(this, { method: 'POST', path: `${base}/${action}`, body, mailbox, idempotent: false });
+		return [{ json: { ...summary, method: action, attachments: describeAttachments(plan) } }];
+	}
+	const result = await sendThroughDraft.call(this, itemIndex, mailbox, plan, async () => {
+		const body: IDataObject = { ...options.body };
+		if (Object.keys(message).length) body.message = message;
+		const draft = (await graphRequest.call(this, {
+			method: 'POST',
+			path: `${base}/${options.draftAction}`,
+			body,
+			mailbox,
+			idempotent: false,
+		})) as IDataObject;
+		return draft.id as string;
+	});
+	return [{ json: { ...summary, method: 'draft', draftId: result.draftId, attachments: result.attachments } }];
+}

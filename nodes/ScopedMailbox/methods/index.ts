@@ -1,0 +1,2 @@
+export * as listSearch from './listSearchMethods';
+export * as loadOptions from './loadOptionsMethods';

@@ -1,0 +1,1 @@
+export { searchFolders } from './listSearch';

@@ -1,0 +1,1 @@
+export { getFolders } from './listSearch';
