@@ -145,3 +145,18 @@ test('tokens are bound to their mailbox and folder and must be well-formed', asy
 	const garbage = await k.call('GET', deltaUrl('inbox', '?$deltatoken=not-a-token'));
 	expect(garbage.status).toBe(400);
 });
+
+test('changeType=created reports a message in the round it was created in, even when it changed while the client paged', async () => {
+	const baseline = await round(deltaUrl('inbox', '?changeType=created&$select=subject'));
+	const [filler] = (await k.emu.admin<{ Ids: string[] }>('Deliver-Message', { To: SHARED, Subject: 'first' })).Ids;
+	const [quick] = (await k.emu.admin<{ Ids: string[] }>('Deliver-Message', { To: SHARED, Subject: 'read at once' })).Ids;
+	const page1 = await k.call('GET', baseline.deltaLink, { headers: { Prefer: 'odata.maxpagesize=1' } });
+	expect(page1.json.value.map((m: any) => m.id)).toEqual([filler]);
+	// Changed after the round began and before the client reached its page.
+	await k.call('PATCH', `/users/${enc(SHARED)}/messages/${enc(quick)}`, { body: { isRead: true } });
+	const rest = await round(page1.json['@odata.nextLink'], 1);
+	expect(rest.items.map((m) => m.id)).toEqual([quick]);
+	// Reported once as created: later rounds do not report it again after another change.
+	await k.call('PATCH', `/users/${enc(SHARED)}/messages/${enc(quick)}`, { body: { isRead: false } });
+	expect((await round(rest.deltaLink)).items).toEqual([]);
+});

@@ -104,17 +104,19 @@ export function messagesDelta(call: MailboxCall, folder: MailFolder): EmuRespons
 	const bodyType = preferredBodyType(call.headers.prefer);
 	if (state.ct !== 'deleted') {
 		for (const m of call.store.messages.values()) {
-			if (m.folderId !== folder.id || m.version > w1 || m.version <= c || m.version <= w0) continue;
+			if (m.folderId !== folder.id) continue;
+			// With changeType=created a message belongs to the round in which it was created, even when it was
+			// modified after the round began (as Exchange reports it); other changes belong to their latest version.
+			const key = state.ct === 'created' ? (side.createdVersion.get(m.id) ?? m.version) : m.version;
+			if (key > w1 || key <= c || key <= w0) continue;
 			if (state.fl) {
 				const at = Date.parse(m.receivedDateTime);
 				if (state.fl.op === 'ge' ? at < state.fl.at : at <= state.fl.at) continue;
 			}
-			if (state.ct && !initial) {
-				const created = (side.createdVersion.get(m.id) ?? 0) > w0;
-				if ((state.ct === 'created') !== created) continue;
+			if (state.ct === 'updated') {
+				if (initial || (side.createdVersion.get(m.id) ?? 0) > w0) continue;
 			}
-			if (state.ct === 'updated' && initial) continue;
-			changes.push({ version: m.version, json: messageJson(m, { select: state.s, bodyType, withoutBody: call.basicOnly }) });
+			changes.push({ version: key, json: messageJson(m, { select: state.s, bodyType, withoutBody: call.basicOnly }) });
 		}
 	}
 	if (!initial && (!state.ct || state.ct === 'deleted')) {
