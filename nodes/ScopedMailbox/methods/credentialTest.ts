@@ -1,0 +1,130 @@
+/**
+ * The credential Test button (registered by the nodes as `scopedMailboxCredentialTest`). It acquires a token
+ * and reports who the identity is, what the token allows and when it (and a certificate) expires.
+ *
+ * n8n hands a test function only the legacy `helpers.request`, so msal's network client goes through it here
+ * (n8n's proxy settings apply as they do in executions). n8n 2.41's editor shows only "Connection tested
+ * successfully" for an OK result; the message is returned by the REST API (POST /rest/credentials/test) and
+ * shown in full for failures.
+ */
+import type {
+	ICredentialDataDecryptedObject,
+	ICredentialTestFunctions,
+	ICredentialsDecrypted,
+	INodeCredentialTestResult,
+} from 'n8n-workflow';
+import { acquireToken, CREDENTIAL_TYPES, type AcquiredToken } from '../auth/acquire';
+import { resolveCloud } from '../auth/clouds';
+import { ScopedMailboxAuthError, toAuthError } from '../auth/errors';
+import { sendWithLegacyRequest, type HttpSend } from '../auth/network';
+import { redact, secretValuesOf } from '../auth/redact';
+import { describeAccessToken, type AccessTokenDescription } from '../auth/tokenClaims';
+
+export const CERTIFICATE_WARNING_DAYS = 30;
+
+function minutesUntil(date: Date, now = new Date()): number {
+	return Math.round((date.getTime() - now.getTime()) / 60_000);
+}
+
+function identityLine(claims: AccessTokenDescription | undefined): string {
+	if (!claims) return 'Token acquired (not a JWT, so its claims cannot be shown).';
+	if (claims.kind === 'delegated') {
+		const who = claims.upn ? `user ${claims.upn}` : `user ${claims.objectId}`;
+		const app = claims.displayName ? `"${claims.displayName}" (${claims.appId})` : claims.appId;
+		return `Signed in as ${who} through app ${app} in tenant ${claims.tenantId}.`;
+	}
+	const name = claims.displayName ? `"${claims.displayName}" ` : '';
+	return `Identity: app ${name}(app ID ${claims.appId}, object ID ${claims.objectId}) in tenant ${claims.tenantId}.`;
+}
+
+function permissionsLine(claims: AccessTokenDescription | undefined): string {
+	if (!claims) return '';
+	if (claims.kind === 'delegated') {
+		return claims.scopes.length ? `Delegated permissions: ${claims.scopes.join(', ')}.` : 'Delegated permissions: none.';
+	}
+	return claims.roles.length
+		? `Application permissions: ${claims.roles.join(', ')}.`
+		: 'Application permissions in the token: none (expected when Exchange RBAC for Applications grants the mailbox access; otherwise grant Mail.* application permissions with admin consent).';
+}
+
+function expiryLine(expiresOn: Date | undefined): string {
+	if (!expiresOn) return '';
+	const minutes = minutesUntil(expiresOn);
+	return `Token expires ${expiresOn.toISOString()} (in ${minutes} min).`;
+}
+
+function certificateLine(certificate: AcquiredToken['certificate']): string {
+	if (!certificate) return '';
+	const days = certificate.daysLeft;
+	const base = `Certificate ${certificate.thumbprintSha1} expires ${certificate.notAfter.toISOString().slice(0, 10)} (${days} days left).`;
+	return days < CERTIFICATE_WARNING_DAYS
+		? `WARNING: ${base} Renew it and upload the new certificate to the app registration before it expires.`
+		: base;
+}
+
+export function successMessage(token: AcquiredToken): string {
+	const claims = describeAccessToken(token.accessToken);
+	return [
+		identityLine(claims),
+		permissionsLine(claims),
+		expiryLine(token.expiresOn ?? claims?.expiresOn),
+		certificateLine(token.certificate),
+		token.managedIdentitySource ? `Managed identity source: ${token.managedIdentitySource}.` : '',
+	]
+		.filter(Boolean)
+		.join(' ');
+}
+
+export function failureMessage(error: ScopedMailboxAuthError, secrets: readonly string[]): string {
+	const field = error.field ? ` [field: ${error.field}]` : '';
+	return redact([`${error.message}${field}.`, error.description].filter(Boolean).join(' '), secrets);
+}
+
+/** The saved OAuth2 token is n8n's: describe it and ask Graph whether it is accepted. */
+async function testOAuth2(data: ICredentialDataDecryptedObject, send: HttpSend): Promise<INodeCredentialTestResult> {
+	const tokenData = (data.oauthTokenData ?? {}) as { access_token?: unknown };
+	const accessToken = typeof tokenData.access_token === 'string' ? tokenData.access_token : '';
+	if (!accessToken) {
+		return { status: 'Error', message: 'Not connected yet: click "Connect my account" and sign in as the mailbox user.' };
+	}
+	const claims = describeAccessToken(accessToken);
+	const expired = claims?.expiresOn !== undefined && claims.expiresOn.getTime() <= Date.now();
+	const details = [identityLine(claims), permissionsLine(claims)].filter(Boolean).join(' ');
+	if (expired) {
+		return { status: 'OK', message: `${details} The saved access token has expired; n8n refreshes it at the next use.` };
+	}
+	const { graphBaseUrl } = resolveCloud(data);
+	const response = await send({
+		method: 'GET',
+		url: `${graphBaseUrl}/v1.0/me?$select=id,userPrincipalName,displayName`,
+		headers: { Authorization: `Bearer ${accessToken}`, Accept: 'application/json' },
+		timeoutMs: 30_000,
+	});
+	if (response.status === 401) {
+		return { status: 'Error', message: `Microsoft Graph rejected the saved token (HTTP 401). ${details} Reconnect the credential.` };
+	}
+	return { status: 'OK', message: `${details} ${expiryLine(claims?.expiresOn)} Microsoft Graph accepted the token (HTTP ${response.status}).`.trim() };
+}
+
+export async function scopedMailboxCredentialTest(
+	this: ICredentialTestFunctions,
+	credential: ICredentialsDecrypted,
+): Promise<INodeCredentialTestResult> {
+	const data = (credential.data ?? {}) as ICredentialDataDecryptedObject;
+	const secrets = secretValuesOf(data);
+	// ICredentialTestFunctions offers no httpRequest helper in n8n 2.41: `request` is the only one.
+	// eslint-disable-next-line @n8n/community-nodes/no-deprecated-workflow-functions
+	const send = sendWithLegacyRequest(this.helpers.request);
+	// A test function that throws makes n8n answer 500: every failure becomes an Error result.
+	try {
+		if (credential.type === CREDENTIAL_TYPES.delegatedConnect) {
+			const result = await testOAuth2(data, send);
+			return { status: result.status, message: redact(result.message, secrets) };
+		}
+		const token = await acquireToken(credential.type, data, send);
+		return { status: 'OK', message: redact(successMessage(token), [...secrets, token.accessToken]) };
+	} catch (error) {
+		const authError = error instanceof ScopedMailboxAuthError ? error : toAuthError(error, { kind: 'app', secrets });
+		return { status: 'Error', message: failureMessage(authError, secrets) };
+	}
+}

@@ -1,0 +1,214 @@
+/**
+ * Shared by the credential tests: the emulator, the harness store with our four credential types, a test-only
+ * node that reads a mailbox folder through `httpRequestWithAuthentication`, and leak searches.
+ */
+import {
+	NodeApiError,
+	type ICredentialDataDecryptedObject,
+	type ICredentialType,
+	type IExecuteFunctions,
+	type IHttpRequestHelper,
+	type INodeExecutionData,
+	type INodeType,
+} from 'n8n-workflow';
+import { ScopedMailboxAppApi } from '../../credentials/ScopedMailboxAppApi.credentials';
+import { ScopedMailboxManagedIdentityApi } from '../../credentials/ScopedMailboxManagedIdentityApi.credentials';
+import { ScopedMailboxOAuth2Api } from '../../credentials/ScopedMailboxOAuth2Api.credentials';
+import { ScopedMailboxRefreshTokenApi } from '../../credentials/ScopedMailboxRefreshTokenApi.credentials';
+import { resolveCloud } from '../../nodes/ScopedMailbox/auth';
+import { CredentialStore, runNode, type NodeRun } from '../harness';
+import type { EmulatorHandle } from '../emulator';
+
+export const credentialTypes: Record<string, ICredentialType> = {
+	scopedMailboxAppApi: new ScopedMailboxAppApi(),
+	scopedMailboxManagedIdentityApi: new ScopedMailboxManagedIdentityApi(),
+	scopedMailboxRefreshTokenApi: new ScopedMailboxRefreshTokenApi(),
+	scopedMailboxOAuth2Api: new ScopedMailboxOAuth2Api(),
+};
+
+/**
+ * Errors our preAuthentication threw into n8n-core, as thrown (before n8n wraps and stores them): the leak
+ * searches look at every field of these too.
+ */
+export const thrownByPreAuthentication: unknown[] = [];
+
+export function newStore(): CredentialStore {
+	const store = new CredentialStore();
+	for (const type of Object.values(credentialTypes)) {
+		const preAuthentication = type.preAuthentication;
+		if (!preAuthentication) {
+			store.addType(type);
+			continue;
+		}
+		store.addType({
+			...type,
+			async preAuthentication(this: IHttpRequestHelper, credentials: ICredentialDataDecryptedObject) {
+				try {
+					return await preAuthentication.call(this, credentials);
+				} catch (error) {
+					thrownByPreAuthentication.push(error);
+					throw error;
+				}
+			},
+		});
+	}
+	return store;
+}
+
+/** Custom-cloud fields pointing at the emulator, as a sovereign-cloud user would fill them in. */
+export function customCloud(emu: EmulatorHandle) {
+	return { cloud: 'custom', authorityHost: emu.info.authorityHost, graphBaseUrl: emu.info.graphBaseUrl };
+}
+
+/**
+ * Test-only node until the action node exists: per item, GET /v1.0/users/{mailbox}/mailFolders/{folder} with the
+ * credential named by `authentication`. Errors become NodeApiError (item-level with Continue On Fail).
+ */
+export const probeNode: INodeType = {
+	description: {
+		displayName: 'Mailbox Probe',
+		name: 'mailboxProbe',
+		group: ['transform'],
+		version: 1,
+		description: 'Test-only: reads a mailbox folder through httpRequestWithAuthentication',
+		defaults: { name: 'Mailbox Probe' },
+		inputs: ['main' as never],
+		outputs: ['main' as never],
+		credentials: Object.keys(credentialTypes).map((name) => ({
+			name,
+			required: true,
+			displayOptions: { show: { authentication: [name] } },
+		})),
+		properties: [
+			{
+				displayName: 'Authentication',
+				name: 'authentication',
+				type: 'options',
+				options: Object.keys(credentialTypes).map((name) => ({ name, value: name })),
+				default: 'scopedMailboxAppApi',
+			},
+			{ displayName: 'Mailbox', name: 'mailbox', type: 'string', default: '' },
+			{ displayName: 'Folder', name: 'folder', type: 'string', default: 'inbox' },
+		],
+	},
+	async execute(this: IExecuteFunctions) {
+		const items = this.getInputData();
+		const authentication = this.getNodeParameter('authentication', 0) as string;
+		const out: INodeExecutionData[] = [];
+		for (let i = 0; i < items.length; i++) {
+			try {
+				const credentials = await this.getCredentials(authentication);
+				const { graphBaseUrl } = resolveCloud(credentials);
+				const mailbox = encodeURIComponent(this.getNodeParameter('mailbox', i) as string);
+				const folder = encodeURIComponent(this.getNodeParameter('folder', i) as string);
+				const response = (await this.helpers.httpRequestWithAuthentication.call(this, authentication, {
+					method: 'GET',
+					url: `${graphBaseUrl}/v1.0/users/${mailbox}/mailFolders/${folder}`,
+					json: true,
+				})) as ICredentialDataDecryptedObject;
+				out.push({ json: { id: response.id, displayName: response.displayName }, pairedItem: { item: i } });
+			} catch (error) {
+				const wrapped = error instanceof NodeApiError ? error : new NodeApiError(this.getNode(), error as never, { itemIndex: i });
+				if (this.continueOnFail()) {
+					out.push({ json: { error: wrapped.message, description: wrapped.description ?? '' }, pairedItem: { item: i } });
+					continue;
+				}
+				throw wrapped;
+			}
+		}
+		return [out];
+	},
+};
+
+export async function probe(
+	store: CredentialStore,
+	credentialType: string,
+	credentialId: string,
+	mailbox: string,
+	options: { items?: number; continueOnFail?: boolean } = {},
+): Promise<NodeRun> {
+	return await runNode({
+		nodeType: probeNode,
+		parameters: { authentication: credentialType, mailbox },
+		credentials: { [credentialType]: { id: credentialId, name: credentialId } },
+		items: Array.from({ length: options.items ?? 1 }, (_, n) => ({ n })),
+		continueOnFail: options.continueOnFail,
+		store,
+	});
+}
+
+export interface LogEntry {
+	seq: number;
+	method: string;
+	path: string;
+	status: number;
+	kind: string;
+	appId?: string;
+	grantType?: string;
+}
+
+export async function requestLog(emu: EmulatorHandle): Promise<LogEntry[]> {
+	return await emu.admin<LogEntry[]>('Get-RequestLog', {});
+}
+
+export async function counts(emu: EmulatorHandle) {
+	const log = await requestLog(emu);
+	return {
+		token: log.filter((e) => e.kind === 'token').length,
+		mi: log.filter((e) => e.kind === 'mi').length,
+		graph: log.filter((e) => e.kind === 'graph').length,
+		graph401: log.filter((e) => e.kind === 'graph' && e.status === 401).length,
+		discovery: log.filter((e) => /well-known|discovery/.test(e.path)).length,
+	};
+}
+
+/** Every string form a thrown error can reach the user or a log in. */
+export function everythingAbout(value: unknown): string {
+	const seen = new WeakSet<object>();
+	const parts: string[] = [];
+	const visit = (v: unknown, depth: number) => {
+		if (depth > 8 || v === null || v === undefined) return;
+		if (typeof v === 'string') {
+			parts.push(v);
+			return;
+		}
+		if (typeof v !== 'object' && typeof v !== 'function') {
+			parts.push(String(v));
+			return;
+		}
+		if (seen.has(v as object)) return;
+		seen.add(v as object);
+		if (v instanceof Error) {
+			parts.push(v.message, v.stack ?? '', String(v));
+			visit((v as { cause?: unknown }).cause, depth + 1);
+		}
+		for (const key of Object.getOwnPropertyNames(v)) {
+			let inner: unknown;
+			try {
+				inner = (v as Record<string, unknown>)[key];
+			} catch {
+				continue;
+			}
+			visit(inner, depth + 1);
+		}
+	};
+	visit(value, 0);
+	try {
+		parts.push(JSON.stringify(value));
+	} catch {
+		// cycles: covered by the walk
+	}
+	return parts.join('\n');
+}
+
+export function expectNoSecrets(haystack: string, secrets: string[]) {
+	for (const secret of secrets) {
+		if (!secret) continue;
+		const found = haystack.includes(secret);
+		if (found) {
+			const at = haystack.indexOf(secret);
+			const context = haystack.slice(Math.max(0, at - 200), at + secret.length + 50).split(secret).join('<SECRET>');
+			throw new Error(`secret leaked (${secret.length} chars) in: ${context}`);
+		}
+	}
+}
