@@ -1,0 +1,40 @@
+import { NodeConnectionTypes, type INodeExecutionData, type INodeType, type INodeTypeDescription, type IPollFunctions } from 'n8n-workflow';
+
+import { listSearch } from './methods';
+import { scopedMailboxCredentialTest } from './methods/credentialTest';
+import { CREDENTIAL_TYPES, triggerProperties } from './trigger/description';
+import { pollScopedMailbox } from './trigger/poll';
+
+export class ScopedMailboxTrigger implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Scoped Mailbox Trigger',
+		name: 'scopedMailboxTrigger',
+		icon: { light: 'file:../../icons/scopedMailbox.svg', dark: 'file:../../icons/scopedMailbox.dark.svg' },
+		group: ['trigger'],
+		version: 1,
+		subtitle: '={{$parameter["mailbox"]}}',
+		description: 'Starts the workflow once for every new message in folders of one mailbox, using Microsoft Graph delta queries',
+		defaults: { name: 'Scoped Mailbox Trigger' },
+		polling: true,
+		inputs: [],
+		// The older n8n-nodes-base rule only knows the string form; NodeConnectionTypes.Main is the same 'main'.
+		// eslint-disable-next-line n8n-nodes-base/node-class-description-outputs-wrong
+		outputs: [NodeConnectionTypes.Main],
+		credentials: CREDENTIAL_TYPES.map(({ value }) => ({
+			name: value,
+			required: true,
+			testedBy: 'scopedMailboxCredentialTest',
+			displayOptions: { show: { authentication: [value] } },
+		})),
+		properties: triggerProperties,
+	};
+
+	methods = {
+		listSearch,
+		credentialTest: { scopedMailboxCredentialTest },
+	};
+
+	async poll(this: IPollFunctions): Promise<INodeExecutionData[][] | null> {
+		return await pollScopedMailbox.call(this);
+	}
+}

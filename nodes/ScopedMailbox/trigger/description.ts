@@ -1,0 +1,193 @@
+/** The trigger's parameters as n8n shows them. */
+import type { INodeProperties } from 'n8n-workflow';
+
+import { DEFAULT_MAX_PER_POLL, MAX_PER_POLL_LIMIT } from './config';
+
+export const CREDENTIAL_TYPES = [
+	{ name: 'App Registration (Client Secret or Certificate)', value: 'scopedMailboxAppApi' },
+	{ name: 'Azure Managed Identity', value: 'scopedMailboxManagedIdentityApi' },
+	{ name: 'Delegated (Refresh Token)', value: 'scopedMailboxRefreshTokenApi' },
+	{ name: 'Delegated (OAuth2 Connect)', value: 'scopedMailboxOAuth2Api' },
+];
+
+function folderLocator(name: string, displayName: string, description: string): INodeProperties {
+	return {
+		displayName,
+		name,
+		type: 'resourceLocator',
+		default: { mode: 'id', value: 'inbox' },
+		modes: [
+			{
+				displayName: 'From List',
+				name: 'list',
+				type: 'list',
+				typeOptions: { searchListMethod: 'searchFolders', searchable: true },
+			},
+			{
+				displayName: 'ID or Well-Known Name',
+				name: 'id',
+				type: 'string',
+				placeholder: 'e.g. inbox, junkemail or AAMkAGI2...',
+			},
+		],
+		description,
+	};
+}
+
+export const triggerProperties: INodeProperties[] = [
+	{
+		displayName: 'Authentication',
+		name: 'authentication',
+		type: 'options',
+		options: CREDENTIAL_TYPES,
+		default: 'scopedMailboxAppApi',
+	},
+	{
+		displayName: 'Mailbox',
+		name: 'mailbox',
+		type: 'string',
+		required: true,
+		default: '',
+		placeholder: 'e.g. shared@contoso.com',
+		description: 'User principal name (e.g. shared@contoso.com) or Entra object ID of the mailbox to watch, usually a shared mailbox',
+	},
+	{
+		displayName: 'Folders to Watch',
+		name: 'folders',
+		type: 'fixedCollection',
+		typeOptions: { multipleValues: true },
+		placeholder: 'Add Folder',
+		default: { folder: [{ folder: { __rl: true, mode: 'id', value: 'inbox' } }] },
+		description: 'Each folder is watched on its own (subfolders can be picked; they are not included automatically)',
+		options: [
+			{
+				displayName: 'Folder',
+				name: 'folder',
+				values: [folderLocator('folder', 'Folder', 'A folder of the mailbox: well-known name (inbox, junkemail, ...) or folder ID')],
+			},
+		],
+	},
+	{
+		displayName: 'Output',
+		name: 'output',
+		type: 'options',
+		options: [
+			{ name: 'Simplified', value: 'simple', description: 'Flat fields: from, to, subject, body, dates, flags' },
+			{ name: 'Raw', value: 'raw', description: 'The message as Microsoft Graph returns it' },
+		],
+		default: 'simple',
+	},
+	{
+		displayName: 'Filters',
+		name: 'filters',
+		type: 'collection',
+		placeholder: 'Add Filter',
+		default: {},
+		description: 'Checked when a message arrives; a message that does not match never triggers, even if it changes later',
+		options: [
+			{
+				displayName: 'From',
+				name: 'from',
+				type: 'string',
+				default: '',
+				placeholder: 'e.g. billing@contoso.com, @fabrikam.com',
+				description: 'Sender addresses (comma-separated); an entry starting with @ matches a whole domain',
+			},
+			{
+				displayName: 'Has Attachments',
+				name: 'hasAttachments',
+				type: 'boolean',
+				default: true,
+				description: 'Whether to trigger only on messages with attachments',
+			},
+			{
+				displayName: 'Importance',
+				name: 'importance',
+				type: 'options',
+				options: [
+					{ name: 'Low', value: 'low' },
+					{ name: 'Normal', value: 'normal' },
+					{ name: 'High', value: 'high' },
+				],
+				default: 'high',
+			},
+			{
+				displayName: 'Subject Contains',
+				name: 'subjectContains',
+				type: 'string',
+				default: '',
+				description: 'Text the subject must contain (case-insensitive)',
+			},
+			{
+				displayName: 'Unread Only',
+				name: 'unreadOnly',
+				type: 'boolean',
+				default: true,
+				description: 'Whether to trigger only on messages that are unread when the trigger sees them',
+			},
+		],
+	},
+	{
+		displayName: 'After Emitting',
+		name: 'postAction',
+		type: 'options',
+		options: [
+			{ name: 'Do Nothing', value: 'none' },
+			{ name: 'Mark as Read', value: 'markAsRead', description: 'Needs Mail.ReadWrite on the mailbox' },
+			{ name: 'Move to Folder', value: 'move', description: 'Needs Mail.ReadWrite on the mailbox' },
+		],
+		default: 'none',
+		description: 'What to do with each message once the trigger has taken it (never makes it trigger again)',
+	},
+	{
+		...folderLocator('moveTo', 'Move To', 'Folder to move taken messages to; it must not be a watched folder'),
+		default: { mode: 'id', value: '' },
+		displayOptions: { show: { postAction: ['move'] } },
+	},
+	{
+		displayName: 'Options',
+		name: 'options',
+		type: 'collection',
+		placeholder: 'Add Option',
+		default: {},
+		options: [
+			{
+				displayName: 'Attachment Property Prefix',
+				name: 'attachmentPrefix',
+				type: 'string',
+				default: 'attachment_',
+				description: 'Downloaded attachments go to binary properties named prefix + index (attachment_0, attachment_1, ...)',
+			},
+			{
+				displayName: 'Download Attachments',
+				name: 'downloadAttachments',
+				type: 'boolean',
+				default: false,
+				description: 'Whether to download file attachments into binary properties',
+			},
+			{
+				displayName: 'Include Unread Existing Mail',
+				name: 'includeUnreadExisting',
+				type: 'boolean',
+				default: false,
+				description: 'Whether the first activation also emits the unread messages already in the folder (read ones never trigger)',
+			},
+			{
+				displayName: 'Max Attachment Size (MB)',
+				name: 'maxAttachmentSizeMb',
+				type: 'number',
+				typeOptions: { minValue: 0 },
+				default: 25,
+				description: 'Larger attachments are listed in "skippedAttachments" instead of being downloaded',
+			},
+			{
+				displayName: 'Max Messages per Poll',
+				name: 'maxMessagesPerPoll',
+				type: 'number',
+				typeOptions: { minValue: 1, maxValue: MAX_PER_POLL_LIMIT },
+				default: DEFAULT_MAX_PER_POLL,
+				description: 'More new messages than this wait for the next poll, in arrival order; none are lost',
+			},
+		],
+	},
+];

@@ -1,0 +1,154 @@
+/**
+ * The trigger's memory, kept in the workflow's static data (node scope). n8n writes it to its database only when
+ * a poll emits (and after activation), so every field here must stay correct when a later poll starts again from
+ * an older copy: cursors are replayable and the emitted-id set makes replays harmless.
+ */
+import { createHash } from 'node:crypto';
+import type { IDataObject } from 'n8n-workflow';
+
+export const STATE_VERSION = 1;
+/** Emitted ids kept for dedupe. Ids older than the watermark are pruned first, so this only bounds bursts. */
+export const MAX_EMITTED = 3000;
+/**
+ * The newest emitted ids are kept whatever their age: a page read again (after a failure or a cap in the middle
+ * of it) may hold mail moved in with an old createdDateTime. Larger than any page and than the per-poll cap.
+ */
+export const KEEP_RECENT = 500;
+/** Ids seen in the watermark's own second (a burst can share one second). */
+export const MAX_BOUNDARY = 1000;
+
+export type Phase = 'baseline' | 'live' | 'resync';
+
+export interface FolderCursor {
+	/** The next URL to read: a nextLink mid-round, a deltaLink between rounds, '' before the first request. */
+	link: string;
+	phase: Phase;
+	/**
+	 * Newest createdDateTime (epoch seconds) of the messages the trigger has looked at in this folder. Every
+	 * later arrival has a createdDateTime at or after it; a reset uses it to tell new mail from old.
+	 */
+	watermark?: number;
+	/** Hashes of the ids looked at whose createdDateTime is the watermark's second. */
+	boundary: string[];
+	/** Reset count, for the logs and tests. */
+	resets: number;
+}
+
+export interface TriggerState {
+	v: number;
+	folders: Record<string, FolderCursor>;
+	/** [id hash, createdDateTime epoch seconds] of emitted messages, oldest first. */
+	emitted: Array<[string, number]>;
+	/** Which folder the next poll starts with, so a busy folder cannot starve the others under the cap. */
+	turn: number;
+}
+
+/** Ids are long base64 strings; 96 bits of their SHA-256 identify them in a mailbox and keep the state small. */
+export function idHash(id: string): string {
+	return createHash('sha256').update(id).digest('base64url').slice(0, 16);
+}
+
+export function epochSeconds(iso: unknown): number | undefined {
+	if (typeof iso !== 'string') return undefined;
+	const ms = Date.parse(iso);
+	return Number.isFinite(ms) ? Math.floor(ms / 1000) : undefined;
+}
+
+export function folderKey(mailbox: string, folder: string): string {
+	return `${mailbox.toLowerCase()}|${folder}`;
+}
+
+function isCursor(value: unknown): value is FolderCursor {
+	const c = value as FolderCursor;
+	return !!c && typeof c === 'object' && typeof c.link === 'string' && ['baseline', 'live', 'resync'].includes(c.phase);
+}
+
+/** The state object inside static data, created or repaired in place (n8n tracks changes on that object). */
+export function loadState(staticData: IDataObject): TriggerState {
+	const raw = staticData.scopedMailbox as unknown as TriggerState | undefined;
+	if (!raw || typeof raw !== 'object' || raw.v !== STATE_VERSION) {
+		const fresh: TriggerState = { v: STATE_VERSION, folders: {}, emitted: [], turn: 0 };
+		staticData.scopedMailbox = fresh as unknown as IDataObject;
+		return staticData.scopedMailbox as unknown as TriggerState;
+	}
+	if (!raw.folders || typeof raw.folders !== 'object') raw.folders = {};
+	for (const [key, cursor] of Object.entries(raw.folders)) {
+		if (!isCursor(cursor)) delete raw.folders[key];
+		else if (!Array.isArray(cursor.boundary)) cursor.boundary = [];
+	}
+	if (!Array.isArray(raw.emitted)) raw.emitted = [];
+	if (typeof raw.turn !== 'number') raw.turn = 0;
+	return raw;
+}
+
+export function newCursor(): FolderCursor {
+	return { link: '', phase: 'baseline', boundary: [], resets: 0 };
+}
+
+/** Drops folders the node no longer watches; adds new ones (they start with a baseline). */
+export function alignFolders(state: TriggerState, keys: string[]): void {
+	for (const key of Object.keys(state.folders)) if (!keys.includes(key)) delete state.folders[key];
+	for (const key of keys) if (!state.folders[key]) state.folders[key] = newCursor();
+}
+
+/** Fast membership over the stored list. */
+export class EmittedSet {
+	private readonly hashes: Set<string>;
+
+	constructor(private readonly state: TriggerState) {
+		this.hashes = new Set(state.emitted.map(([h]) => h));
+	}
+
+	has(id: string): boolean {
+		return this.hashes.has(idHash(id));
+	}
+
+	add(id: string, created: number | undefined): void {
+		const h = idHash(id);
+		if (this.hashes.has(h)) return;
+		this.hashes.add(h);
+		this.state.emitted.push([h, created ?? 0]);
+	}
+
+	/**
+	 * Keeps the KEEP_RECENT newest ids, and of the older ones those a reset could still bring back: created at
+	 * or after the lowest watermark of the watched folders (a reset ignores older mail anyway). At most
+	 * MAX_EMITTED in all.
+	 */
+	prune(folders: FolderCursor[]): void {
+		const marks = folders.map((f) => f.watermark).filter((w): w is number => typeof w === 'number');
+		const floor = marks.length === folders.length && marks.length > 0 ? Math.min(...marks) : undefined;
+		let list = this.state.emitted;
+		if (floor !== undefined) {
+			const recentFrom = Math.max(0, list.length - KEEP_RECENT);
+			list = list.filter(([, created], index) => index >= recentFrom || created >= floor);
+		}
+		if (list.length > MAX_EMITTED) list = list.slice(list.length - MAX_EMITTED);
+		if (list.length !== this.state.emitted.length) {
+			this.state.emitted.splice(0, this.state.emitted.length, ...list);
+			this.hashes.clear();
+			for (const [h] of list) this.hashes.add(h);
+		}
+	}
+}
+
+/** Records that a message was looked at (emitted or not): raises the folder's watermark. */
+export function observe(cursor: FolderCursor, id: string, created: number | undefined): void {
+	if (created === undefined) return;
+	const h = idHash(id);
+	if (cursor.watermark === undefined || created > cursor.watermark) {
+		cursor.watermark = created;
+		cursor.boundary = [h];
+	} else if (created === cursor.watermark && !cursor.boundary.includes(h)) {
+		cursor.boundary.push(h);
+		if (cursor.boundary.length > MAX_BOUNDARY) cursor.boundary.splice(0, cursor.boundary.length - MAX_BOUNDARY);
+	}
+}
+
+/** After a reset: is this message (not emitted before) newer than what the trigger had already looked at? */
+export function newerThanWatermark(cursor: FolderCursor, id: string, created: number | undefined): boolean {
+	if (cursor.watermark === undefined) return true;
+	if (created === undefined) return false;
+	if (created > cursor.watermark) return true;
+	return created === cursor.watermark && !cursor.boundary.includes(idHash(id));
+}
