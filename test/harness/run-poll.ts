@@ -73,6 +73,12 @@ export class PollingWorkflow {
 	/** Number of static-data saves (database writes). */
 	saves = 0;
 
+	/**
+	 * n8n runs the first poll while it activates the workflow (on activation and at start-up) and saves the
+	 * workflow's static data once activation is done, whether or not that poll emitted.
+	 */
+	private activationSavePending = true;
+
 	constructor(private readonly options: PollOptions) {
 		this.persisted = deepCopy(options.staticData ?? {});
 		this.build();
@@ -94,6 +100,7 @@ export class PollingWorkflow {
 	/** n8n restarted (or the workflow was re-activated): in-memory static data is gone. */
 	restart() {
 		this.activation = 'init';
+		this.activationSavePending = true;
 		this.build();
 	}
 
@@ -146,6 +153,10 @@ export class PollingWorkflow {
 			error = e as Error;
 		} finally {
 			collector.stop();
+		}
+		if (mode === 'trigger' && this.activationSavePending) {
+			this.activationSavePending = false;
+			saved = this.save() || saved;
 		}
 		const result = output as INodeExecutionData[][] | null;
 		return {

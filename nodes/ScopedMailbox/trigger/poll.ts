@@ -25,6 +25,7 @@ import {
 	newerThanWatermark,
 	observe,
 	type FolderCursor,
+	markStateChanged,
 } from './state';
 
 /** Page size for live rounds (at most the budget left, so a page never stops half-way under the cap). */
@@ -42,7 +43,8 @@ export async function pollScopedMailbox(this: IPollFunctions): Promise<INodeExec
 	const config = readConfig.call(this);
 	if (this.getMode() === 'manual') return await fetchTestEvent.call(this, config);
 
-	const state = loadState(this.getWorkflowStaticData('node'));
+	const staticData = this.getWorkflowStaticData('node');
+	const state = loadState(staticData);
 	const keys = config.folders.map((f) => folderKey(config.mailbox, f));
 	alignFolders(state, keys);
 	const emitted = new EmittedSet(state);
@@ -61,6 +63,7 @@ export async function pollScopedMailbox(this: IPollFunctions): Promise<INodeExec
 	}
 	if (count > 1) state.turn = (first + 1) % count;
 	emitted.prune(Object.values(state.folders));
+	markStateChanged(staticData, state);
 	if (failure) {
 		if (!out.length) throw failure;
 		// What was taken is returned (and saved with the state); the failed folder resumes where it stopped.

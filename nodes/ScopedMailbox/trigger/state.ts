@@ -81,6 +81,15 @@ export function loadState(staticData: IDataObject): TriggerState {
 	return raw;
 }
 
+/**
+ * Marks the state as changed for n8n. n8n only tracks assignments on the objects it wrapped when it loaded the
+ * static data; objects this trigger created in memory (a first state, a new cursor) change without n8n noticing,
+ * and n8n would then skip saving them when the poll emits. Assigning the state again flags it every time.
+ */
+export function markStateChanged(staticData: IDataObject, state: TriggerState): void {
+	staticData.scopedMailbox = state as unknown as IDataObject;
+}
+
 export function newCursor(): FolderCursor {
 	return { link: '', phase: 'baseline', boundary: [], resets: 0 };
 }
