@@ -1,0 +1,236 @@
+/**
+ * Credential and workflow JSON for the real-n8n tests and the demo, filled in from the emulator's info.
+ * Credentials are imported with `data` in clear: `n8n import:credentials` encrypts object data with the
+ * instance's key (n8n 2.41 ImportCredentialsCommand.readCredentials).
+ */
+import type { EmulatorInfo } from '../emulator/index';
+import { PACKAGE_NAME } from './n8nServer';
+
+export const ACTION_TYPE = `${PACKAGE_NAME}.scopedMailbox`;
+export const TRIGGER_TYPE = `${PACKAGE_NAME}.scopedMailboxTrigger`;
+
+export const CREDENTIAL_TYPES = {
+	appApi: 'scopedMailboxAppApi',
+	managedIdentity: 'scopedMailboxManagedIdentityApi',
+	refreshToken: 'scopedMailboxRefreshTokenApi',
+	oAuth2: 'scopedMailboxOAuth2Api',
+} as const;
+export type Authentication = keyof typeof CREDENTIAL_TYPES;
+
+export interface CredentialJson {
+	id: string;
+	name: string;
+	type: string;
+	data: Record<string, unknown>;
+}
+
+/** The Custom cloud a sovereign-cloud user would set: here it points at the emulator. */
+export function customCloud(info: EmulatorInfo) {
+	return { cloud: 'custom', authorityHost: info.authorityHost, graphBaseUrl: info.graphBaseUrl };
+}
+
+export const CREDENTIAL_IDS = {
+	managedIdentity: 'e2eCredMiSystem1',
+	appSecret: 'e2eCredAppSecret',
+	appCertificate: 'e2eCredAppCertif',
+	refreshToken: 'e2eCredRefreshTk',
+	oAuth2: 'e2eCredOAuth2Con',
+} as const;
+
+export function managedIdentityCredential(info: EmulatorInfo, name = 'Managed identity (App Service)'): CredentialJson {
+	return {
+		id: CREDENTIAL_IDS.managedIdentity,
+		name,
+		type: CREDENTIAL_TYPES.managedIdentity,
+		// System-assigned: msal finds IDENTITY_ENDPOINT + IDENTITY_HEADER in n8n's environment (App Service).
+		data: { ...customCloud(info), identityType: 'system' },
+	};
+}
+
+export function appSecretCredential(info: EmulatorInfo, appKey = 'rbac'): CredentialJson {
+	const app = info.scenario.apps[appKey];
+	return {
+		id: CREDENTIAL_IDS.appSecret,
+		name: `${app.displayName} (secret)`,
+		type: CREDENTIAL_TYPES.appApi,
+		data: { ...customCloud(info), tenantId: info.scenario.tenant.id, clientId: app.appId, authMethod: 'secret', clientSecret: app.secret },
+	};
+}
+
+export function appCertificateCredential(info: EmulatorInfo, appKey = 'rbac'): CredentialJson {
+	const app = info.scenario.apps[appKey];
+	const certificate = app.certificate;
+	if (!certificate?.privateKeyPem) throw new Error(`scenario app ${appKey} has no certificate with a private key`);
+	return {
+		id: CREDENTIAL_IDS.appCertificate,
+		name: `${app.displayName} (certificate)`,
+		type: CREDENTIAL_TYPES.appApi,
+		data: {
+			...customCloud(info),
+			tenantId: info.scenario.tenant.id,
+			clientId: app.appId,
+			authMethod: 'certificate',
+			privateKey: certificate.privateKeyPem,
+			certificate: certificate.certificatePem,
+		},
+	};
+}
+
+export const DELEGATED_PERMISSIONS = 'Mail.Send Mail.Send.Shared Mail.ReadWrite Mail.ReadWrite.Shared User.Read';
+
+/** The scopes as the package asks for them: offline_access plus the permissions on the cloud's Graph. */
+export function delegatedScopes(info: EmulatorInfo): string {
+	return ['offline_access', ...DELEGATED_PERMISSIONS.split(' ').map((p) => `${info.graphBaseUrl}/${p}`)].join(' ');
+}
+
+export function refreshTokenCredential(info: EmulatorInfo, refreshToken: string, appKey = 'publicClient'): CredentialJson {
+	const app = info.scenario.apps[appKey];
+	return {
+		id: CREDENTIAL_IDS.refreshToken,
+		name: `${app.displayName} (seeded refresh token)`,
+		type: CREDENTIAL_TYPES.refreshToken,
+		data: {
+			...customCloud(info),
+			tenantId: info.scenario.tenant.id,
+			clientId: app.appId,
+			clientAuth: 'none',
+			scopes: `offline_access ${DELEGATED_PERMISSIONS}`,
+			refreshToken,
+		},
+	};
+}
+
+/** Delegated OAuth2 before Connect: n8n's own flow fills oauthTokenData. */
+export function oAuth2Credential(info: EmulatorInfo, appKey = 'webApp'): CredentialJson {
+	const app = info.scenario.apps[appKey];
+	return {
+		id: CREDENTIAL_IDS.oAuth2,
+		name: `${app.displayName} (OAuth2 Connect)`,
+		type: CREDENTIAL_TYPES.oAuth2,
+		data: {
+			...customCloud(info),
+			tenantId: info.scenario.tenant.id,
+			clientId: app.appId,
+			clientSecret: app.secret,
+			permissions: DELEGATED_PERMISSIONS,
+			selectAccount: false,
+		},
+	};
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Workflows
+
+export interface NodeJson {
+	id: string;
+	name: string;
+	type: string;
+	typeVersion: number;
+	position: [number, number];
+	parameters: Record<string, unknown>;
+	credentials?: Record<string, { id: string; name: string }>;
+	onError?: 'continueRegularOutput' | 'continueErrorOutput' | 'stopWorkflow';
+}
+
+export interface WorkflowJson {
+	id: string;
+	name: string;
+	active: boolean;
+	nodes: NodeJson[];
+	connections: Record<string, { main: Array<Array<{ node: string; type: 'main'; index: number }>> }>;
+	settings: Record<string, unknown>;
+	pinData?: Record<string, unknown>;
+}
+
+let nodeCounter = 0;
+const nodeId = () => `00000000-0000-4000-8000-${String(++nodeCounter).padStart(12, '0')}`;
+
+export function credentialRef(credential: CredentialJson) {
+	return { [credential.type]: { id: credential.id, name: credential.name } };
+}
+
+/** The nodes' `authentication` parameter names the credential type (docs/design.md). */
+export function authenticationOf(credential: CredentialJson): string {
+	if (!Object.values(CREDENTIAL_TYPES).includes(credential.type as (typeof CREDENTIAL_TYPES)[Authentication])) {
+		throw new Error(`not a credential of this package: ${credential.type}`);
+	}
+	return credential.type;
+}
+
+/** An action node step: `operation` on `resource` with the credential, continuing on failure when asked. */
+export function actionNode(
+	name: string,
+	credential: CredentialJson,
+	resource: string,
+	operation: string,
+	parameters: Record<string, unknown>,
+	options: { continueOnFail?: boolean } = {},
+): NodeJson {
+	return {
+		id: nodeId(),
+		name,
+		type: ACTION_TYPE,
+		typeVersion: 1,
+		position: [0, 0],
+		parameters: { authentication: authenticationOf(credential), resource, operation, ...parameters },
+		credentials: credentialRef(credential),
+		...(options.continueOnFail ? { onError: 'continueRegularOutput' as const } : {}),
+	};
+}
+
+export const sendStep = (name: string, credential: CredentialJson, mailbox: string, to: string, subject: string, options: { continueOnFail?: boolean } = {}) =>
+	actionNode(name, credential, 'message', 'send', { mailbox, toRecipients: to, subject, bodyContentType: 'text', bodyContent: `${subject} (sent by n8n from ${mailbox})` }, options);
+
+export const listStep = (name: string, credential: CredentialJson, mailbox: string, limit = 10, options: { continueOnFail?: boolean } = {}) =>
+	actionNode(name, credential, 'message', 'list', { mailbox, folder: { __rl: true, mode: 'id', value: 'inbox' }, returnAll: false, limit }, options);
+
+export const testAccessStep = (name: string, credential: CredentialJson, mailbox: string, controlMailbox: string, expectedCapabilities: string[]) =>
+	actionNode(name, credential, 'mailbox', 'testAccess', { mailbox, controlMailbox, expectedCapabilities });
+
+/**
+ * One manual workflow: a Manual Trigger fanned out to every step (each step independent; n8n runs the
+ * branches one after the other). Every step continues on failure, so one failing step shows as an error item
+ * instead of hiding the others.
+ */
+export function manualWorkflow(id: string, name: string, steps: NodeJson[]): WorkflowJson {
+	for (const step of steps) step.onError ??= 'continueRegularOutput';
+	const trigger: NodeJson = { id: nodeId(), name: 'Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], parameters: {} };
+	steps.forEach((step, index) => {
+		step.position = [300, index * 160];
+	});
+	return {
+		id,
+		name,
+		active: false,
+		nodes: [trigger, ...steps],
+		connections: { Start: { main: [steps.map((step) => ({ node: step.name, type: 'main' as const, index: 0 }))] } },
+		settings: { executionOrder: 'v1', saveManualExecutions: true, saveDataSuccessExecution: 'all', saveDataErrorExecution: 'all' },
+	};
+}
+
+/** A workflow started by the trigger on one mailbox folder, with a No-Op after it so the run shows the message. */
+export function triggerWorkflow(id: string, name: string, credential: CredentialJson, mailbox: string, parameters: Record<string, unknown> = {}): WorkflowJson {
+	const trigger: NodeJson = {
+		id: nodeId(),
+		name: 'New Mail',
+		type: TRIGGER_TYPE,
+		typeVersion: 1,
+		position: [0, 0],
+		parameters: {
+			authentication: authenticationOf(credential),
+			mailbox,
+			pollTimes: { item: [{ mode: 'everyMinute' }] },
+			...parameters,
+		},
+		credentials: credentialRef(credential),
+	};
+	const noOp: NodeJson = { id: nodeId(), name: 'Received', type: 'n8n-nodes-base.noOp', typeVersion: 1, position: [300, 0], parameters: {} };
+	return {
+		id,
+		name,
+		active: false,
+		nodes: [trigger, noOp],
+		connections: { 'New Mail': { main: [[{ node: 'Received', type: 'main', index: 0 }]] } },
+		settings: { executionOrder: 'v1', saveDataSuccessExecution: 'all', saveDataErrorExecution: 'all' },
+	};
+}
