@@ -110,7 +110,7 @@ test(`soak: ${TOTAL} messages, faults, resets, token expiry and restarts: each e
 				stats.moves++;
 			}
 			const taken = emitted.slice(-200).filter((id) => !(id in movedOut));
-			// Old mail moved back in is only certain to be caught outside a re-sync (docs/trigger.md, limits).
+			// Old mail moved back in is only certain to be caught outside a re-sync (README, trigger limits).
 			if (taken.length && !resyncPending()) {
 				const id = pick(taken);
 				movedOut[id] = true;

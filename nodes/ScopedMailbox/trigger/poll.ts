@@ -1,6 +1,6 @@
 /**
  * One poll: for each watched folder, read the delta from where the last poll left off and emit the messages that
- * are new to the folder. The rules (see docs/trigger.md):
+ * are new to the folder. The rules (see the README's trigger section):
  * - state only moves together with what the poll returns: a cursor advances past a page once every message of it
  *   is decided, and emitted ids are recorded in the same static data n8n saves when the poll returns items;
  * - a poll that fails after emitting some messages returns those (and saves); one that fails before throws, so
