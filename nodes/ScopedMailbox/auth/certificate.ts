@@ -56,7 +56,7 @@ function readKey(pem: string, passphrase: string): KeyObject {
 	const keyBlocks = blocks(pem, (label) => label.includes('PRIVATE KEY'));
 	if (keyBlocks.length === 0) {
 		throw invalid('Private Key is not a PEM private key', 'privateKey',
-			'Paste the key including its "-----BEGIN PRIVATE KEY-----" (or "ENCRYPTED PRIVATE KEY" / "RSA PRIVATE KEY") and "-----END ...-----" lines. A .pfx file must be converted first: openssl pkcs12 -in cert.pfx -nocerts -out key.pem');
+			'Paste the whole PEM key, including its -----BEGIN and -----END lines (a PKCS#8, encrypted PKCS#8 or RSA key). A .pfx file must be converted first: openssl pkcs12 -in cert.pfx -nocerts -out key.pem');
 	}
 	const encrypted = /ENCRYPTED/.test(keyBlocks[0]);
 	if (encrypted && !passphrase) {

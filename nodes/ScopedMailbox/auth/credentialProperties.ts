@@ -79,7 +79,7 @@ export function certificateProperties(field: string, value: string): INodeProper
 			typeOptions: { password: true, rows: 6 },
 			default: '',
 			required: true,
-			placeholder: '-----BEGIN PRIVATE KEY-----',
+			placeholder: 'PEM private key, from its -----BEGIN line to its -----END line',
 			description: 'PEM private key of the certificate (PKCS#8 or PKCS#1, optionally encrypted)',
 			displayOptions: { show },
 		},
