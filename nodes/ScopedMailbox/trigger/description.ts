@@ -2,6 +2,7 @@
 import type { INodeProperties } from 'n8n-workflow';
 
 import { DEFAULT_MAX_PER_POLL, MAX_PER_POLL_LIMIT } from './config';
+import { IMPORTANCE_OPTIONS } from '../actions/common/descriptions';
 
 export const CREDENTIAL_TYPES = [
 	{ name: 'App Registration (Client Secret or Certificate)', value: 'scopedMailboxAppApi' },
@@ -104,11 +105,7 @@ export const triggerProperties: INodeProperties[] = [
 				displayName: 'Importance',
 				name: 'importance',
 				type: 'options',
-				options: [
-					{ name: 'Low', value: 'low' },
-					{ name: 'Normal', value: 'normal' },
-					{ name: 'High', value: 'high' },
-				],
+				options: IMPORTANCE_OPTIONS,
 				default: 'high',
 			},
 			{

@@ -12,6 +12,13 @@ export const mailboxField: INodeProperties = {
 		'User principal name (e.g. shared@contoso.com) or Entra object ID of the mailbox to act on, usually a shared mailbox',
 };
 
+/** Graph's message importance values, in the order a user reads them. */
+export const IMPORTANCE_OPTIONS = [
+	{ name: 'Low', value: 'low' },
+	{ name: 'Normal', value: 'normal' },
+	{ name: 'High', value: 'high' },
+];
+
 export const messageIdField: INodeProperties = {
 	displayName: 'Message ID',
 	name: 'messageId',

@@ -13,6 +13,7 @@ import {
 	folderLocator,
 	mailboxField,
 	simplifyField,
+	IMPORTANCE_OPTIONS,
 } from '../common/descriptions';
 import { compileListQuery, toQs, type ListFilters } from '../common/filter';
 import { folderValue } from '../common/folder';
@@ -66,11 +67,7 @@ const properties: INodeProperties[] = [
 				displayName: 'Importance',
 				name: 'importance',
 				type: 'options',
-				options: [
-					{ name: 'Low', value: 'low' },
-					{ name: 'Normal', value: 'normal' },
-					{ name: 'High', value: 'high' },
-				],
+				options: IMPORTANCE_OPTIONS,
 				default: 'high',
 			},
 			{ displayName: 'Received After', name: 'receivedAfter', type: 'dateTime', default: '' },

@@ -9,7 +9,7 @@ import {
 import { graphRequest, userPath } from '../../transport';
 import { describeAttachments } from '../common/attachments';
 import { attachmentPlan, inlineAttachments, sendThroughDraft } from '../common/compose';
-import { attachmentsField, bodyContentTypeField, mailboxField } from '../common/descriptions';
+import { attachmentsField, bodyContentTypeField, mailboxField, IMPORTANCE_OPTIONS } from '../common/descriptions';
 import { customHeaders } from '../common/headers';
 import { parseRecipients } from '../common/recipients';
 
@@ -66,11 +66,7 @@ const properties: INodeProperties[] = [
 				displayName: 'Importance',
 				name: 'importance',
 				type: 'options',
-				options: [
-					{ name: 'Low', value: 'low' },
-					{ name: 'Normal', value: 'normal' },
-					{ name: 'High', value: 'high' },
-				],
+				options: IMPORTANCE_OPTIONS,
 				default: 'normal',
 			},
 			{
