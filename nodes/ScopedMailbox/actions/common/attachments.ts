@@ -1,4 +1,5 @@
-import type { Readable } from 'node:stream';
+import { open, type FileHandle } from 'node:fs/promises';
+import { isAbsolute } from 'node:path';
 import {
 	NodeOperationError,
 	type IBinaryData,
@@ -7,6 +8,7 @@ import {
 } from 'n8n-workflow';
 
 import { graphRequest, messagePath, uploadChunk, userPath } from '../../transport';
+import { STREAM_READ_BYTES, fileChunks, reusedChunks } from './binaryChunks';
 import { splitList } from './recipients';
 import { httpStatusOf } from './errors';
 
@@ -83,32 +85,31 @@ export async function fileAttachment(this: IExecuteFunctions, itemIndex: number,
 	};
 }
 
-/** Re-cuts a stream into exact chunk-size pieces (fs streams may hand out shorter reads). */
-async function* fixedChunks(stream: Readable, chunkSize: number): AsyncGenerator<Buffer> {
-	let pending: Buffer[] = [];
-	let pendingBytes = 0;
-	for await (const piece of stream) {
-		let data = piece as Buffer;
-		while (data.length) {
-			const take = Math.min(chunkSize - pendingBytes, data.length);
-			pending.push(data.subarray(0, take));
-			pendingBytes += take;
-			data = data.subarray(take);
-			if (pendingBytes === chunkSize) {
-				yield Buffer.concat(pending);
-				pending = [];
-				pendingBytes = 0;
-			}
-		}
+/** The file n8n holds the binary data in (filesystem mode), or undefined for other storage modes. */
+async function openBinaryFile(this: IExecuteFunctions, binaryDataId: string): Promise<FileHandle | undefined> {
+	let path: string;
+	try {
+		path = this.helpers.getBinaryPath(binaryDataId);
+	} catch {
+		return undefined;
 	}
-	if (pendingBytes) yield Buffer.concat(pending);
+	// Other modes (S3, database) answer with a storage key, not a file.
+	if (typeof path !== 'string' || !isAbsolute(path)) return undefined;
+	try {
+		return await open(path, 'r');
+	} catch {
+		// The stream below reports a missing file the way n8n does.
+		return undefined;
+	}
 }
 
 async function binaryChunks(this: IExecuteFunctions, source: AttachmentSource): Promise<AsyncIterable<Buffer>> {
 	if (source.binary.id) {
-		// Streamed from n8n's binary store: memory stays at about one chunk whatever the file size.
-		const stream = await this.helpers.getBinaryStream(source.binary.id, UPLOAD_CHUNK_BYTES);
-		return fixedChunks(stream, UPLOAD_CHUNK_BYTES);
+		// From n8n's binary store: memory stays at about one chunk whatever the file size.
+		const file = await openBinaryFile.call(this, source.binary.id);
+		if (file) return fileChunks(file, UPLOAD_CHUNK_BYTES);
+		const stream = await this.helpers.getBinaryStream(source.binary.id, STREAM_READ_BYTES);
+		return reusedChunks(stream, UPLOAD_CHUNK_BYTES);
 	}
 	// In-memory binary mode: the data is already in the item, so slicing it costs nothing more.
 	const whole = Buffer.from(source.binary.data, 'base64');
