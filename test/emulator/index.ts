@@ -126,6 +126,9 @@ export async function startEmulator(opts: EmulatorOptions): Promise<EmulatorHand
 			return store;
 		},
 		hooks: {},
+		logRequest: (entry) => {
+			log.add(entry);
+		},
 	};
 	const identityHeader = randomToken(24);
 	registerCoreAdmin(admin, state, clock, faults, log);

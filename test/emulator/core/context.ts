@@ -40,13 +40,17 @@ export interface Router {
 	add(method: string | '*', pattern: string, handler: Handler, server?: 'https' | 'http'): void;
 }
 
-export type LogKind = 'token' | 'mi' | 'graph' | 'upload' | 'admin' | 'other';
+/** 'batch-inner': a request inside a $batch (logged before the $batch itself, which is 'graph'). */
+export type LogKind = 'token' | 'mi' | 'graph' | 'batch-inner' | 'upload' | 'admin' | 'other';
 
 export interface RequestLogEntry {
 	seq: number;
 	at: number; // emulator clock, epoch ms
 	method: string;
+	/** Percent-decoded. */
 	path: string;
+	/** As sent, still percent-encoded: shows which slashes were path separators. */
+	rawPath: string;
 	query: string;
 	status: number;
 	kind: LogKind;
@@ -105,6 +109,8 @@ export interface EmulatorContext {
 	ensureStore(mailboxId: string): MailboxStore;
 	/** Hooks feature modules fill in for the core (scenario loader) to call. */
 	hooks: EmulatorHooks;
+	/** Adds an entry to the request log for what the HTTP pipeline does not see ($batch's inner requests). */
+	logRequest(entry: Omit<RequestLogEntry, 'seq'>): void;
 }
 
 export interface EmulatorHooks {

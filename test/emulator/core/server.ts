@@ -136,6 +136,7 @@ export function createPipeline(deps: PipelineDeps, server: ServerKind, baseUrl: 
 					at: deps.clock.now(),
 					method: emuReq.method,
 					path: emuReq.path,
+					rawPath: emuReq.rawPath,
 					query: search ? `?${search}` : '',
 					status,
 					kind: tags.kind ?? kindOf(emuReq.path, server),

@@ -1,7 +1,8 @@
 /**
  * JSON $batch: up to 20 inner requests with relative URLs, run concurrently unless `dependsOn` orders them (so
  * they compete for the mailbox concurrency slots like real ones and can get inner 429s); an inner request whose
- * dependency failed gets 424. The envelope is 200 whatever the inner statuses.
+ * dependency failed gets 424. The envelope is 200 whatever the inner statuses. Each inner request is logged
+ * as kind 'batch-inner'.
  */
 import type { EmulatorContext, EmuResponse } from '../core/context';
 import { jsonBody, splitPath, type GraphCall } from './call';
@@ -88,6 +89,32 @@ function innerCall(outer: GraphCall, r: InnerRequest): GraphCall {
 	};
 }
 
+function decodedPath(rawPath: string): string {
+	try {
+		return decodeURIComponent(rawPath);
+	} catch {
+		return rawPath;
+	}
+}
+
+/** Inner requests go into the request log too, so tests can see where each one went and count them. */
+function logInner(ctx: EmulatorContext, inner: GraphCall, response: InnerResponse): void {
+	const search = inner.query.toString();
+	ctx.logRequest({
+		at: ctx.clock.now(),
+		method: inner.method,
+		path: decodedPath(inner.rawPath),
+		rawPath: inner.rawPath,
+		query: search ? `?${search}` : '',
+		status: response.status,
+		kind: 'batch-inner',
+		appId: inner.logTags.appId,
+		mailbox: inner.logTags.mailbox,
+		bytesIn: inner.body.length,
+		bytesOut: response.body === undefined ? 0 : Buffer.byteLength(JSON.stringify(response.body)),
+	});
+}
+
 function toInner(id: string, res: EmuResponse): InnerResponse {
 	const headers: Record<string, string> = {};
 	for (const [k, v] of Object.entries(res.headers ?? {})) if (!/^(request-id|client-request-id)$/i.test(k)) headers[k] = v;
@@ -113,15 +140,20 @@ export async function handleBatch(ctx: EmulatorContext, call: GraphCall): Promis
 		throw err;
 	}
 	const results = new Map<string, Promise<InnerResponse>>();
-	const run = async (r: InnerRequest): Promise<InnerResponse> => {
+	const answer = async (r: InnerRequest, inner: GraphCall): Promise<InnerResponse> => {
 		const deps = await Promise.all((r.dependsOn ?? []).map((d) => results.get(d)!));
 		if (deps.some((d) => d.status < 200 || d.status > 299)) {
 			const failed = deps.find((d) => d.status < 200 || d.status > 299)!;
 			return toInner(r.id, ctx.graphError(424, 'FailedDependency', `The request depends on request '${failed.id}', which failed with status ${failed.status}.`));
 		}
-		const inner = innerCall(call, r);
 		if (inner.segments[0] === '$batch') return toInner(r.id, ctx.graphError(400, 'BadRequest', 'A batch cannot contain another batch.'));
 		return toInner(r.id, await handleGraphCall(ctx, inner));
+	};
+	const run = async (r: InnerRequest): Promise<InnerResponse> => {
+		const inner = innerCall(call, r);
+		const response = await answer(r, inner);
+		logInner(ctx, inner, response);
+		return response;
 	};
 	for (const r of requests) results.set(r.id, run(r));
 	const responses = await Promise.all(requests.map((r) => results.get(r.id)!));
