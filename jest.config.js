@@ -6,4 +6,6 @@ module.exports = {
 	testPathIgnorePatterns: ['/node_modules/', '/dist/'],
 	testTimeout: 60_000,
 	maxWorkers: 2,
+	globalSetup: '<rootDir>/test/jest/global-setup.js',
+	globalTeardown: '<rootDir>/test/jest/global-teardown.js',
 };

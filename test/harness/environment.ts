@@ -8,7 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const userFolder = mkdtempSync(join(tmpdir(), 'scoped-mailbox-n8n-'));
+// Under jest, inside the run's folder that its global teardown removes (jest workers skip exit handlers).
+const userFolder = mkdtempSync(join(process.env.SCOPED_MAILBOX_TMP ?? tmpdir(), 'scoped-mailbox-n8n-'));
 // Binary data of large-attachment tests would otherwise pile up in /tmp run after run.
 process.once('exit', () => rmSync(userFolder, { recursive: true, force: true }));
 process.env.N8N_USER_FOLDER = userFolder;
