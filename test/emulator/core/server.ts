@@ -46,7 +46,8 @@ function badRequest(message: string): HttpError {
 	return new HttpError({ status: 400, body: { error: { code: 'BadRequest', message } } });
 }
 
-function decodePath(raw: string): string {
+/** The path as the log and the routes see it; a malformed escape leaves it as it came. */
+export function decodePath(raw: string): string {
 	try {
 		return decodeURIComponent(raw);
 	} catch {

@@ -5,6 +5,7 @@
  * as kind 'batch-inner'.
  */
 import type { EmulatorContext, EmuResponse } from '../core/context';
+import { decodePath } from '../core/server';
 import { jsonBody, splitPath, type GraphCall } from './call';
 import { handleGraphCall } from './dispatch';
 import { GraphFault } from './errors';
@@ -89,21 +90,13 @@ function innerCall(outer: GraphCall, r: InnerRequest): GraphCall {
 	};
 }
 
-function decodedPath(rawPath: string): string {
-	try {
-		return decodeURIComponent(rawPath);
-	} catch {
-		return rawPath;
-	}
-}
-
 /** Inner requests go into the request log too, so tests can see where each one went and count them. */
 function logInner(ctx: EmulatorContext, inner: GraphCall, response: InnerResponse): void {
 	const search = inner.query.toString();
 	ctx.logRequest({
 		at: ctx.clock.now(),
 		method: inner.method,
-		path: decodedPath(inner.rawPath),
+		path: decodePath(inner.rawPath),
 		rawPath: inner.rawPath,
 		query: search ? `?${search}` : '',
 		status: response.status,
