@@ -2,7 +2,7 @@
 import type { INodeProperties } from 'n8n-workflow';
 
 import { DEFAULT_MAX_PER_POLL, MAX_PER_POLL_LIMIT } from './config';
-import { IMPORTANCE_OPTIONS } from '../actions/common/descriptions';
+import { IMPORTANCE_OPTIONS, folderLocator } from '../actions/common/descriptions';
 
 export const CREDENTIAL_TYPES = [
 	{ name: 'App Registration (Client Secret or Certificate)', value: 'scopedMailboxAppApi' },
@@ -11,28 +11,9 @@ export const CREDENTIAL_TYPES = [
 	{ name: 'Delegated (OAuth2 Connect)', value: 'scopedMailboxOAuth2Api' },
 ];
 
-function folderLocator(name: string, displayName: string, description: string): INodeProperties {
-	return {
-		displayName,
-		name,
-		type: 'resourceLocator',
-		default: { mode: 'id', value: 'inbox' },
-		modes: [
-			{
-				displayName: 'From List',
-				name: 'list',
-				type: 'list',
-				typeOptions: { searchListMethod: 'searchFolders', searchable: true },
-			},
-			{
-				displayName: 'ID or Well-Known Name',
-				name: 'id',
-				type: 'string',
-				placeholder: 'e.g. inbox, junkemail or AAMkAGI2...',
-			},
-		],
-		description,
-	};
+/** The common folder picker; a trigger's folders default to a typed well-known name. */
+function triggerFolder(name: string, displayName: string, description: string): INodeProperties {
+	return folderLocator({ name, displayName, description, default: { mode: 'id', value: 'inbox' } });
 }
 
 export const triggerProperties: INodeProperties[] = [
@@ -64,7 +45,7 @@ export const triggerProperties: INodeProperties[] = [
 			{
 				displayName: 'Folder',
 				name: 'folder',
-				values: [folderLocator('folder', 'Folder', 'A folder of the mailbox: well-known name (inbox, junkemail, ...) or folder ID')],
+				values: [triggerFolder('folder', 'Folder', 'A folder of the mailbox: well-known name (inbox, junkemail, ...) or folder ID')],
 			},
 		],
 	},
@@ -137,7 +118,7 @@ export const triggerProperties: INodeProperties[] = [
 		description: 'What to do with each message once the trigger has taken it (never makes it trigger again)',
 	},
 	{
-		...folderLocator('moveTo', 'Move To', 'Folder to move taken messages to; it must not be a watched folder'),
+		...triggerFolder('moveTo', 'Move To', 'Folder to move taken messages to; it must not be a watched folder'),
 		default: { mode: 'id', value: '' },
 		displayOptions: { show: { postAction: ['move'] } },
 	},
