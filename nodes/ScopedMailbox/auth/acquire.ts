@@ -160,21 +160,39 @@ function thumbprintLabel(certificate?: LoadedCertificate): string | undefined {
 	return certificate ? `SHA-1 ${certificate.thumbprintSha1}, SHA-256 ${certificate.thumbprintSha256}` : undefined;
 }
 
-async function appToken(credentials: CredentialData, send: HttpSend, context: FailureContext): Promise<AcquiredToken> {
-	const endpoints = endpointsOf(credentials);
-	const tenant = tenantOf(credentials);
-	const clientId = clientIdOf(credentials);
-	Object.assign(context, { tenantId: tenant, clientId, authorityHost: endpoints.authorityHost });
-	const method = credentials.authMethod === 'certificate' ? 'certificate' : 'secret';
-	const client = clientCredentialOf(credentials, method);
+/**
+ * msal's configuration for an app of the tenant with its client credential (none for a public client). A
+ * certificate's thumbprint goes into failure messages and its private key onto the list of values to scrub.
+ */
+function clientConfiguration(options: {
+	credentials: CredentialData;
+	method: string;
+	endpoints: CloudEndpoints;
+	tenant: string;
+	clientId: string;
+	send: HttpSend;
+	context: FailureContext;
+}): { client: ClientCredential; config: Configuration } {
+	const { credentials, endpoints, tenant, clientId, context } = options;
+	const client = clientCredentialOf(credentials, options.method);
 	if (client.certificate) {
 		context.thumbprint = thumbprintLabel(client.certificate);
 		(context.secrets as string[]).push(...secretValuesOf({}, [client.certificate.privateKeyPem]));
 	}
 	const config: Configuration = {
 		auth: { clientId, ...authorityOptions(endpoints, tenant, credentials.cloud), ...client.auth },
-		system: { networkClient: networkModule(send), loggerOptions: quietLogger },
+		system: { networkClient: networkModule(options.send), loggerOptions: quietLogger },
 	};
+	return { client, config };
+}
+
+async function appToken(credentials: CredentialData, send: HttpSend, context: FailureContext): Promise<AcquiredToken> {
+	const endpoints = endpointsOf(credentials);
+	const tenant = tenantOf(credentials);
+	const clientId = clientIdOf(credentials);
+	Object.assign(context, { tenantId: tenant, clientId, authorityHost: endpoints.authorityHost });
+	const method = credentials.authMethod === 'certificate' ? 'certificate' : 'secret';
+	const { client, config } = clientConfiguration({ credentials, method, endpoints, tenant, clientId, send, context });
 	const app = new ConfidentialClientApplication(config);
 	const result = await app.acquireTokenByClientCredential({ scopes: [endpoints.graphScope], skipCache: true });
 	if (!result?.accessToken) throw new ScopedMailboxAuthError('The identity platform answered without an access token', { reason: 'unknown' });
@@ -202,15 +220,7 @@ async function refreshTokenToken(credentials: CredentialData, send: HttpSend, co
 		});
 	}
 	const method = credentials.clientAuth === 'secret' || credentials.clientAuth === 'certificate' ? String(credentials.clientAuth) : 'none';
-	const client = clientCredentialOf(credentials, method);
-	if (client.certificate) {
-		context.thumbprint = thumbprintLabel(client.certificate);
-		(context.secrets as string[]).push(...secretValuesOf({}, [client.certificate.privateKeyPem]));
-	}
-	const config: Configuration = {
-		auth: { clientId, ...authorityOptions(endpoints, tenant, credentials.cloud), ...client.auth },
-		system: { networkClient: networkModule(send), loggerOptions: quietLogger },
-	};
+	const { client, config } = clientConfiguration({ credentials, method, endpoints, tenant, clientId, send, context });
 	const app = method === 'none' ? new PublicClientApplication(config) : new ConfidentialClientApplication(config);
 	const result = await app.acquireTokenByRefreshToken({
 		refreshToken,
