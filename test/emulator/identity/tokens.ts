@@ -16,59 +16,67 @@ function times(ctx: EmulatorContext, lifetimeSeconds = ctx.state.settings.access
 export type ClientAuthMethod = 'none' | 'secret' | 'certificate';
 const appidacr = (m: ClientAuthMethod) => (m === 'none' ? '0' : m === 'secret' ? '1' : '2');
 
-export function appOnlyToken(ctx: EmulatorContext, app: AppRegistration, audience: string, auth: ClientAuthMethod) {
-	const t = times(ctx);
+/** The claims every app-only token has (v1 tokens, as Graph receives them), for an app or a managed identity. */
+function appOnlyClaims(
+	ctx: EmulatorContext,
+	t: ReturnType<typeof times>,
+	who: { audience: string; displayName: string; appId: string; objectId: string; appidacr: string; roles: string[] },
+): Record<string, unknown> {
 	const tid = ctx.state.tenant.id;
 	const claims: Record<string, unknown> = {
-		aud: audience,
+		aud: who.audience,
 		iss: `https://sts.windows.net/${tid}/`,
 		iat: t.iat,
 		nbf: t.nbf,
 		exp: t.exp,
 		aio: randomToken(24),
-		app_displayname: app.displayName,
-		appid: app.appId,
-		appidacr: appidacr(auth),
+		app_displayname: who.displayName,
+		appid: who.appId,
+		appidacr: who.appidacr,
 		idp: `https://sts.windows.net/${tid}/`,
 		idtyp: 'app',
-		oid: app.servicePrincipalId,
+		oid: who.objectId,
 		rh: '0.' + randomToken(16),
-		sub: app.servicePrincipalId,
-		tenant_region_scope: 'EU',
+		sub: who.objectId,
 		tid,
 		uti: uti(),
 		ver: '1.0',
+	};
+	if (who.roles.length) claims.roles = [...who.roles];
+	return claims;
+}
+
+export function appOnlyToken(ctx: EmulatorContext, app: AppRegistration, audience: string, auth: ClientAuthMethod) {
+	const t = times(ctx);
+	const claims = {
+		...appOnlyClaims(ctx, t, {
+			audience,
+			displayName: app.displayName,
+			appId: app.appId,
+			objectId: app.servicePrincipalId,
+			appidacr: appidacr(auth),
+			roles: app.applicationPermissions,
+		}),
+		tenant_region_scope: 'EU',
 		wids: ['0997a1d0-0d1d-4acb-b408-d5ca73121e90'],
 		xms_tcdt: t.iat - 86400 * 365,
 	};
-	if (app.applicationPermissions.length) claims.roles = [...app.applicationPermissions];
 	return { token: ctx.signJwt(claims), expiresIn: t.lifetimeSeconds, expiresOn: t.exp };
 }
 
 export function managedIdentityToken(ctx: EmulatorContext, mi: ManagedIdentity, audience: string) {
 	const t = times(ctx);
-	const tid = ctx.state.tenant.id;
-	const claims: Record<string, unknown> = {
-		aud: audience,
-		iss: `https://sts.windows.net/${tid}/`,
-		iat: t.iat,
-		nbf: t.nbf,
-		exp: t.exp,
-		aio: randomToken(24),
-		app_displayname: mi.displayName,
-		appid: mi.clientId,
-		appidacr: '2',
-		idp: `https://sts.windows.net/${tid}/`,
-		idtyp: 'app',
-		oid: mi.objectId,
-		rh: '0.' + randomToken(16),
-		sub: mi.objectId,
-		tid,
-		uti: uti(),
-		ver: '1.0',
+	const claims = {
+		...appOnlyClaims(ctx, t, {
+			audience,
+			displayName: mi.displayName,
+			appId: mi.clientId,
+			objectId: mi.objectId,
+			appidacr: '2',
+			roles: mi.applicationPermissions,
+		}),
 		xms_mirid: mi.resourceId,
 	};
-	if (mi.applicationPermissions.length) claims.roles = [...mi.applicationPermissions];
 	return { token: ctx.signJwt(claims), expiresIn: t.lifetimeSeconds, expiresOn: t.exp, notBefore: t.nbf };
 }
 
