@@ -25,7 +25,6 @@ export class ScopedMailboxAppApi implements ICredentialType {
 
 	icon: Icon = CREDENTIAL_ICON;
 
-	// eslint-disable-next-line n8n-nodes-base/cred-class-field-documentation-url-miscased -- applies to n8n's own repository only; a community package links its docs
 	documentationUrl = 'https://www.npmjs.com/package/n8n-nodes-scoped-mailbox#credentials';
 
 	properties: INodeProperties[] = [

@@ -26,7 +26,6 @@ export class ScopedMailboxOAuth2Api implements ICredentialType {
 
 	icon: Icon = CREDENTIAL_ICON;
 
-	// eslint-disable-next-line n8n-nodes-base/cred-class-field-documentation-url-miscased -- applies to n8n's own repository only; a community package links its docs
 	documentationUrl = 'https://www.npmjs.com/package/n8n-nodes-scoped-mailbox#credentials';
 
 	properties: INodeProperties[] = [
@@ -39,14 +38,15 @@ export class ScopedMailboxOAuth2Api implements ICredentialType {
 			type: 'string',
 			default: 'Mail.Send.Shared Mail.ReadWrite.Shared',
 			description:
-				"Space-separated delegated Graph permissions. Names without a resource are Graph permissions of the chosen cloud; openid and offline_access are always requested.",
+				'Space-separated delegated Graph permissions. Names without a resource are Graph permissions of the chosen cloud; openid and offline_access are always requested.',
 		},
 		{
 			displayName: 'Prompt to Select Account',
 			name: 'selectAccount',
 			type: 'boolean',
 			default: true,
-			description: 'Whether Microsoft asks which account to sign in with (useful when the browser is signed in as someone else)',
+			description:
+				'Whether Microsoft asks which account to sign in with (useful when the browser is signed in as someone else)',
 		},
 		{ displayName: 'Grant Type', name: 'grantType', type: 'hidden', default: 'pkce' },
 		{

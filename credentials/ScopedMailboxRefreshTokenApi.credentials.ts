@@ -29,7 +29,6 @@ export class ScopedMailboxRefreshTokenApi implements ICredentialType {
 
 	icon: Icon = CREDENTIAL_ICON;
 
-	// eslint-disable-next-line n8n-nodes-base/cred-class-field-documentation-url-miscased -- applies to n8n's own repository only; a community package links its docs
 	documentationUrl = 'https://www.npmjs.com/package/n8n-nodes-scoped-mailbox#credentials';
 
 	properties: INodeProperties[] = [
@@ -41,7 +40,11 @@ export class ScopedMailboxRefreshTokenApi implements ICredentialType {
 			name: 'clientAuth',
 			type: 'options',
 			options: [
-				{ name: 'None (Public Client)', value: 'none', description: 'The app allows public client flows (device code)' },
+				{
+					name: 'None (Public Client)',
+					value: 'none',
+					description: 'The app allows public client flows (device code)',
+				},
 				{ name: 'Client Secret', value: 'secret' },
 				{ name: 'Certificate', value: 'certificate' },
 			],
@@ -63,7 +66,7 @@ export class ScopedMailboxRefreshTokenApi implements ICredentialType {
 			type: 'string',
 			default: DEFAULT_DELEGATED_PERMISSIONS,
 			description:
-				"Space-separated delegated permissions. Names without a resource (Mail.Send.Shared) are Graph permissions of the chosen cloud. offline_access is always added. Use the same scopes as when seeding.",
+				'Space-separated delegated permissions. Names without a resource (Mail.Send.Shared) are Graph permissions of the chosen cloud. offline_access is always added. Use the same scopes as when seeding.',
 		},
 		{
 			displayName: 'Refresh Token',

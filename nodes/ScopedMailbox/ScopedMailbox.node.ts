@@ -25,9 +25,9 @@ export class ScopedMailbox implements INodeType {
 		defaults: { name: 'Scoped Mailbox' },
 		usableAsTool: true,
 		// The community rule (NodeConnectionTypes) supersedes the older n8n-nodes-base string-literal rule.
-		// eslint-disable-next-line n8n-nodes-base/node-class-description-inputs-wrong-regular-node
+
 		inputs: [NodeConnectionTypes.Main],
-		// eslint-disable-next-line n8n-nodes-base/node-class-description-outputs-wrong
+
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [
 			{
@@ -74,12 +74,12 @@ export class ScopedMailbox implements INodeType {
 					{
 						name: 'Refresh Token (Delegated)',
 						value: 'scopedMailboxRefreshTokenApi',
-						description: 'A user\'s delegated access, seeded once with the device code flow',
+						description: "A user's delegated access, seeded once with the device code flow",
 					},
 					{
 						name: 'OAuth2 (Delegated)',
 						value: 'scopedMailboxOAuth2Api',
-						description: 'A user\'s delegated access through n8n\'s Connect button',
+						description: "A user's delegated access through n8n's Connect button",
 					},
 				],
 				default: 'scopedMailboxAppApi',

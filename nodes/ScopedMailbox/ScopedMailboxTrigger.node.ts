@@ -1,4 +1,10 @@
-import { NodeConnectionTypes, type INodeExecutionData, type INodeType, type INodeTypeDescription, type IPollFunctions } from 'n8n-workflow';
+import {
+	NodeConnectionTypes,
+	type INodeExecutionData,
+	type INodeType,
+	type INodeTypeDescription,
+	type IPollFunctions,
+} from 'n8n-workflow';
 
 import { listSearch } from './methods';
 import { scopedMailboxCredentialTest } from './methods/credentialTest';
@@ -13,12 +19,13 @@ export class ScopedMailboxTrigger implements INodeType {
 		group: ['trigger'],
 		version: 1,
 		subtitle: '={{$parameter["mailbox"]}}',
-		description: 'Starts the workflow once for every new message in folders of one mailbox, using Microsoft Graph delta queries',
+		description:
+			'Starts the workflow once for every new message in folders of one mailbox, using Microsoft Graph delta queries',
 		defaults: { name: 'Scoped Mailbox Trigger' },
 		polling: true,
 		inputs: [],
 		// The older n8n-nodes-base rule only knows the string form; NodeConnectionTypes.Main is the same 'main'.
-		// eslint-disable-next-line n8n-nodes-base/node-class-description-outputs-wrong
+
 		outputs: [NodeConnectionTypes.Main],
 		credentials: CREDENTIAL_TYPES.map(({ value }) => ({
 			name: value,

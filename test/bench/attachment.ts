@@ -72,7 +72,14 @@ export const workerTasks = {
 		const send = async (subject: string, sizeMb: number, fileName: string) => {
 			const item = await harness.binaryItem({ sizeMb, fileName });
 			return async () =>
-				await harness.runNode({ nodeType, parameters: sendParameters(subject), credentials: CREDENTIALS, store, items: [item], mode: 'trigger' });
+				await harness.runNode({
+					nodeType,
+					parameters: sendParameters(subject),
+					credentials: CREDENTIALS,
+					store,
+					items: [item],
+					mode: 'trigger',
+				});
 		};
 		// Warm-up through the same path (an upload session), so compiled code and sockets are not counted.
 		assertRunOk(await (await send(`${input.tag}-warmup`, WARM_UP_MB, 'warmup.bin'))(), 'attachment warm-up');
@@ -110,7 +117,9 @@ async function plainFetchAttachment(
 		await send(info, token, MAILBOX, EXTERNAL_RECIPIENT, `${input.tag}-warmup`, warm, 'warmup.bin');
 		await admin(info, 'Clear-RequestLog');
 		const started = performance.now();
-		const { memory } = await measurePeak(async () => await send(info, token, MAILBOX, EXTERNAL_RECIPIENT, input.tag, big, `bench-${input.sizeMb}mb.bin`));
+		const { memory } = await measurePeak(
+			async () => await send(info, token, MAILBOX, EXTERNAL_RECIPIENT, input.tag, big, `bench-${input.sizeMb}mb.bin`),
+		);
 		return { ms: performance.now() - started, memory };
 	} finally {
 		await rm(dir, { recursive: true, force: true });
@@ -136,12 +145,22 @@ export async function runAttachment(ctx: BenchContext): Promise<BenchmarkOutcome
 				const tag = `bench-attachment-${variant}-r${r}`;
 				ctx.log(`attachment: ${variant} run ${r + 1}/${ctx.options.runs} (${sizeMb} MB)`);
 				const task = variant === 'packageGc' ? 'attachment.package' : `attachment.${variant}`;
-				const input: AttachmentInput = { sizeMb, tag, ...(variant === 'packageGc' ? { gcEveryMs: DIAGNOSTIC_GC_MS } : {}) };
+				const input: AttachmentInput = {
+					sizeMb,
+					tag,
+					...(variant === 'packageGc' ? { gcEveryMs: DIAGNOSTIC_GC_MS } : {}),
+				};
 				const result = await runInWorker<AttachmentWorkerResult>(task, input, info);
 				const log = await requestLog(info);
-				const sent = (await admin<SentMessage[]>(info, 'Get-SentMessages', { Mailbox: MAILBOX })).filter((m) => m.Subject === tag);
-				const delivered = sent.length === 1 && sent[0].Attachments.length === 1 && sent[0].Attachments[0].Size === sizeBytes;
-				if (!delivered) throw new Error(`attachment ${variant}: the sent message is not as expected: ${JSON.stringify(sent.map((m) => m.Attachments))}`);
+				const sent = (await admin<SentMessage[]>(info, 'Get-SentMessages', { Mailbox: MAILBOX })).filter(
+					(m) => m.Subject === tag,
+				);
+				const delivered =
+					sent.length === 1 && sent[0].Attachments.length === 1 && sent[0].Attachments[0].Size === sizeBytes;
+				if (!delivered)
+					throw new Error(
+						`attachment ${variant}: the sent message is not as expected: ${JSON.stringify(sent.map((m) => m.Attachments))}`,
+					);
 				runs[variant].push({
 					...result,
 					delivered,
@@ -165,17 +184,36 @@ export async function runAttachment(ctx: BenchContext): Promise<BenchmarkOutcome
 		figures: [
 			figure('package (n8n node)', 'time', 's', time('package')),
 			figure('package (n8n node)', 'peak RSS above baseline', 'MB', mb('package')),
-			figure('package (n8n node)', 'upload requests', '', runs.package.map((r) => r.uploadRequests as number)),
-			figure(`package, GC forced every ${DIAGNOSTIC_GC_MS} ms (diagnostic)`, 'peak RSS above baseline', 'MB', mb('packageGc')),
+			figure(
+				'package (n8n node)',
+				'upload requests',
+				'',
+				runs.package.map((r) => r.uploadRequests as number),
+			),
+			figure(
+				`package, GC forced every ${DIAGNOSTIC_GC_MS} ms (diagnostic)`,
+				'peak RSS above baseline',
+				'MB',
+				mb('packageGc'),
+			),
 			figure('reference: minimal streaming upload (fetch)', 'time', 's', time('streamed')),
 			figure('reference: minimal streaming upload (fetch)', 'peak RSS above baseline', 'MB', mb('streamed')),
 			figure('naive whole file + base64', 'time', 's', time('naive')),
 			figure('naive whole file + base64', 'peak RSS above baseline', 'MB', mb('naive')),
 		],
 		checks: [
-			{ text: `package peak growth in ${chunkMiB} MiB chunks`, value: pkgPeak / chunkMiB, goal: `≤ ${FEW_CHUNKS} (a few chunks)`, met: pkgPeak / chunkMiB <= FEW_CHUNKS },
+			{
+				text: `package peak growth in ${chunkMiB} MiB chunks`,
+				value: pkgPeak / chunkMiB,
+				goal: `≤ ${FEW_CHUNKS} (a few chunks)`,
+				met: pkgPeak / chunkMiB <= FEW_CHUNKS,
+			},
 			{ text: 'package peak growth / file size', value: pkgPeak / sizeMb, unit: '×' },
-			{ text: 'package peak growth / minimal streaming upload peak growth', value: pkgPeak / median(mb('streamed')), unit: '×' },
+			{
+				text: 'package peak growth / minimal streaming upload peak growth',
+				value: pkgPeak / median(mb('streamed')),
+				unit: '×',
+			},
 			{ text: 'naive peak growth / package peak growth', value: median(mb('naive')) / pkgPeak, unit: '×' },
 		],
 		notes: [

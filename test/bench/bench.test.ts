@@ -17,11 +17,20 @@ describe('bench statistics', () => {
 
 describe('bench flags', () => {
 	it('defaults to 100 ms latency, 3 runs and every benchmark', () => {
-		expect(parseOptions([])).toMatchObject({ latencyMs: 100, runs: 3, only: ['bulk', 'list', 'trigger', 'tokens', 'attachment'], quick: false });
+		expect(parseOptions([])).toMatchObject({
+			latencyMs: 100,
+			runs: 3,
+			only: ['bulk', 'list', 'trigger', 'tokens', 'attachment'],
+			quick: false,
+		});
 	});
 
 	it('reads --latency, --runs and --only, and refuses bad values', () => {
-		expect(parseOptions(['--latency', '50', '--runs=5', '--only', 'bulk,tokens'])).toMatchObject({ latencyMs: 50, runs: 5, only: ['bulk', 'tokens'] });
+		expect(parseOptions(['--latency', '50', '--runs=5', '--only', 'bulk,tokens'])).toMatchObject({
+			latencyMs: 50,
+			runs: 5,
+			only: ['bulk', 'tokens'],
+		});
 		expect(() => parseOptions(['--runs', '0'])).toThrow(/--runs must be a whole number/);
 		expect(() => parseOptions(['--only', 'everything'])).toThrow(/Unknown benchmark 'everything'/);
 		expect(() => parseOptions(['--fast'])).toThrow(/Unknown argument/);
@@ -43,7 +52,10 @@ describe('bench report', () => {
 					title: 'Bulk',
 					setup: '',
 					figures: [figure('package', 'time', 's', [14, 15, 13]), figure('limit', 'time', 's', [12.5], true)],
-					checks: [{ text: 'package / limit', value: 1.12, unit: '×', goal: '≤ 1.25', met: true }, { text: 'missed', value: 2, goal: '≤ 1', met: false }],
+					checks: [
+						{ text: 'package / limit', value: 1.12, unit: '×', goal: '≤ 1.25', met: true },
+						{ text: 'missed', value: 2, goal: '≤ 1', met: false },
+					],
 					notes: [],
 					runs: {},
 					durationMs: 1,

@@ -61,7 +61,11 @@ export const workerTasks = {
 		const result = await run(subjects(input.tag, input.count));
 		const ms = performance.now() - started;
 		assertRunOk(result, 'bulk send');
-		return { ms, outputItems: result.items.length, reportedSent: result.items.filter((i) => i.json.sent === true).length };
+		return {
+			ms,
+			outputItems: result.items.length,
+			reportedSent: result.items.filter((i) => i.json.sent === true).length,
+		};
 	},
 
 	async 'bulk.naive'(input: BulkInput, info: EmulatorInfo): Promise<BulkWorkerResult> {
@@ -110,7 +114,10 @@ export async function runBulk(ctx: BenchContext): Promise<BenchmarkOutcome> {
 					throttled429: log.filter((e) => e.status === 429).length,
 					failed: log.filter((e) => e.status >= 400 && e.status !== 429).length,
 				});
-				if (!exact) ctx.log(`bulk send: ${variant} run ${r + 1}: ${mine.length} sent, ${distinct.size} distinct of ${count} expected`);
+				if (!exact)
+					ctx.log(
+						`bulk send: ${variant} run ${r + 1}: ${mine.length} sent, ${distinct.size} distinct of ${count} expected`,
+					);
 			}
 		}
 	} finally {
@@ -128,14 +135,41 @@ export async function runBulk(ctx: BenchContext): Promise<BenchmarkOutcome> {
 		setup: `One execution of the action node with ${count} items (Message → Send, sendMail) in n8n-core, against a sequential fetch loop; ${latency} ms latency per Graph request; emulator in its own process.`,
 		figures: [
 			figure('package (n8n node)', 'time', 's', pkgSeconds),
-			figure('package (n8n node)', 'Graph requests', '', runs.package.map((r) => r.graphRequests as number)),
-			figure('package (n8n node)', '429 responses', '', runs.package.map((r) => r.throttled429 as number)),
+			figure(
+				'package (n8n node)',
+				'Graph requests',
+				'',
+				runs.package.map((r) => r.graphRequests as number),
+			),
+			figure(
+				'package (n8n node)',
+				'429 responses',
+				'',
+				runs.package.map((r) => r.throttled429 as number),
+			),
 			figure('naive sequential loop', 'time', 's', naiveSeconds),
-			figure(`Exchange limit (${count} × ${latency} ms / ${MAILBOX_CONCURRENCY})`, 'time', 's', [seconds(limitMs)], true),
-			figure('both', 'sent exactly once (all runs)', `of ${count}`, [...runs.package, ...runs.naive].map((r) => r.distinctSubjects as number)),
+			figure(
+				`Exchange limit (${count} × ${latency} ms / ${MAILBOX_CONCURRENCY})`,
+				'time',
+				's',
+				[seconds(limitMs)],
+				true,
+			),
+			figure(
+				'both',
+				'sent exactly once (all runs)',
+				`of ${count}`,
+				[...runs.package, ...runs.naive].map((r) => r.distinctSubjects as number),
+			),
 		],
 		checks: [
-			{ text: 'package time / Exchange limit', value: ratioToLimit, unit: '×', goal: '≤ 1.25', met: ratioToLimit <= 1.25 },
+			{
+				text: 'package time / Exchange limit',
+				value: ratioToLimit,
+				unit: '×',
+				goal: '≤ 1.25',
+				met: ratioToLimit <= 1.25,
+			},
 			{ text: 'naive time / package time', value: median(naiveSeconds) / pkgMedian, unit: '×' },
 			{
 				text: `messages in Sent Items per run (no duplicates, no losses)`,

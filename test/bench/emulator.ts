@@ -25,7 +25,11 @@ export interface LogEntry {
 	bytesOut: number;
 }
 
-export async function admin<T = unknown>(info: Pick<EmulatorInfo, 'adminUrl'>, operation: string, body: object = {}): Promise<T> {
+export async function admin<T = unknown>(
+	info: Pick<EmulatorInfo, 'adminUrl'>,
+	operation: string,
+	body: object = {},
+): Promise<T> {
 	const response = await fetch(`${info.adminUrl}/${operation}`, {
 		method: 'POST',
 		headers: { 'Content-Type': 'application/json' },
@@ -50,7 +54,19 @@ export interface EmulatorProcess {
 export async function startEmulatorProcess(scenario: string, latencyMs: number): Promise<EmulatorProcess> {
 	const child = spawn(
 		process.execPath,
-		['--import', 'tsx', resolve(ROOT, 'test/emulator/cli.ts'), '--port', '0', '--http-port', '0', '--scenario', scenario, '--latency', String(latencyMs)],
+		[
+			'--import',
+			'tsx',
+			resolve(ROOT, 'test/emulator/cli.ts'),
+			'--port',
+			'0',
+			'--http-port',
+			'0',
+			'--scenario',
+			scenario,
+			'--latency',
+			String(latencyMs),
+		],
 		{ cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: process.env },
 	);
 	let stderr = '';
@@ -60,7 +76,10 @@ export async function startEmulatorProcess(scenario: string, latencyMs: number):
 	});
 	const info = await new Promise<EmulatorInfo>((resolvePromise, reject) => {
 		const lines = createInterface({ input: child.stdout! });
-		const timer = setTimeout(() => reject(new Error(`The emulator did not start within 60 s. stderr:\n${stderr}`)), 60_000);
+		const timer = setTimeout(
+			() => reject(new Error(`The emulator did not start within 60 s. stderr:\n${stderr}`)),
+			60_000,
+		);
 		lines.on('line', (line) => {
 			if (!line.startsWith('{')) return;
 			clearTimeout(timer);
@@ -79,7 +98,8 @@ export async function startEmulatorProcess(scenario: string, latencyMs: number):
 	});
 	child.removeAllListeners('exit');
 	child.on('exit', (code, signal) => {
-		if (code !== 0 && signal !== 'SIGTERM' && !stopping) process.stderr.write(`bench: the emulator exited unexpectedly (code ${code}, ${signal}).\n${stderr}\n`);
+		if (code !== 0 && signal !== 'SIGTERM' && !stopping)
+			process.stderr.write(`bench: the emulator exited unexpectedly (code ${code}, ${signal}).\n${stderr}\n`);
 	});
 	let stopping = false;
 	return {

@@ -60,13 +60,18 @@ export const workerTasks = {
 	async 'list.naive'(input: ListInput, info: EmulatorInfo): Promise<ListWorkerResult> {
 		const token = await fetchToken(info);
 		const query = { $select: input.select.join(','), $orderby: ORDER };
-		const warm = await fetch(`${info.graphBaseUrl}/v1.0/users/${encodeURIComponent(MAILBOX)}/mailFolders/inbox/messages?%24top=1`, {
-			headers: { Authorization: `Bearer ${token}` },
-		});
+		const warm = await fetch(
+			`${info.graphBaseUrl}/v1.0/users/${encodeURIComponent(MAILBOX)}/mailFolders/inbox/messages?%24top=1`,
+			{
+				headers: { Authorization: `Bearer ${token}` },
+			},
+		);
 		await warm.arrayBuffer();
 		await admin(info, 'Clear-RequestLog');
 		const started = performance.now();
-		const { result, memory } = await measurePeak(async () => await listAllDefaultPage(info, token, MAILBOX, input.folderId, query));
+		const { result, memory } = await measurePeak(
+			async () => await listAllDefaultPage(info, token, MAILBOX, input.folderId, query),
+		);
 		const ms = performance.now() - started;
 		return { ms, items: result.messages.length, memory };
 	},
@@ -81,8 +86,16 @@ export async function runList(ctx: BenchContext): Promise<BenchmarkOutcome> {
 	const { runInWorker } = await import('./workers');
 	try {
 		const seeded = Date.now();
-		await admin(info, 'Deliver-Message', { To: MAILBOX, Folder: FOLDER_NAME, Count: count, Subject: 'Listed message', Body: 'A message to list.' });
-		const folders = await admin<Array<{ Id: string; DisplayName: string }>>(info, 'Get-MailboxFolders', { Mailbox: MAILBOX });
+		await admin(info, 'Deliver-Message', {
+			To: MAILBOX,
+			Folder: FOLDER_NAME,
+			Count: count,
+			Subject: 'Listed message',
+			Body: 'A message to list.',
+		});
+		const folders = await admin<Array<{ Id: string; DisplayName: string }>>(info, 'Get-MailboxFolders', {
+			Mailbox: MAILBOX,
+		});
 		const folderId = folders.find((f) => f.DisplayName === FOLDER_NAME)!.Id;
 		ctx.log(`list: seeded ${count} messages in ${((Date.now() - seeded) / 1000).toFixed(1)} s`);
 		const input: ListInput = { folderId, select: simpleSelect() };
@@ -91,7 +104,8 @@ export async function runList(ctx: BenchContext): Promise<BenchmarkOutcome> {
 				ctx.log(`list: ${variant} run ${r + 1}/${ctx.options.runs} (${count} messages)`);
 				const result = await runInWorker<ListWorkerResult>(`list.${variant}`, input, info);
 				const log = (await requestLog(info)).filter((e) => e.kind === 'graph');
-				if (result.items !== count) throw new Error(`list ${variant}: ${result.items} messages listed, ${count} expected`);
+				if (result.items !== count)
+					throw new Error(`list ${variant}: ${result.items} messages listed, ${count} expected`);
 				runs[variant].push({
 					...result,
 					requests: log.length,
@@ -125,7 +139,12 @@ export async function runList(ctx: BenchContext): Promise<BenchmarkOutcome> {
 			figure('naive default page size', 'response bytes', 'MB', of('naive', bytesMb)),
 		],
 		checks: [
-			{ text: 'package requests', value: pkgRequests, goal: `about ${idealRequests}`, met: pkgRequests <= idealRequests + 1 },
+			{
+				text: 'package requests',
+				value: pkgRequests,
+				goal: `about ${idealRequests}`,
+				met: pkgRequests <= idealRequests + 1,
+			},
 			{ text: 'naive requests / package requests', value: median(of('naive', requests)) / pkgRequests, unit: '×' },
 			{ text: 'naive time / package time', value: median(of('naive', ms)) / median(of('package', ms)), unit: '×' },
 		],

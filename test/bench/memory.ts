@@ -75,6 +75,12 @@ export async function measurePeak<T>(
 	if (hwm !== undefined && hwm > peak) peak = hwm;
 	return {
 		result,
-		memory: { baselineBytes, peakBytes: peak, growthBytes: peak - baselineBytes, samples, kernelHighWater: hwm !== undefined },
+		memory: {
+			baselineBytes,
+			peakBytes: peak,
+			growthBytes: peak - baselineBytes,
+			samples,
+			kernelHighWater: hwm !== undefined,
+		},
 	};
 }

@@ -36,7 +36,13 @@ export async function fetchToken(info: EmulatorInfo): Promise<string> {
 	return ((await response.json()) as { access_token: string }).access_token;
 }
 
-export async function sendMail(info: EmulatorInfo, token: string, mailbox: string, to: string, subject: string): Promise<void> {
+export async function sendMail(
+	info: EmulatorInfo,
+	token: string,
+	mailbox: string,
+	to: string,
+	subject: string,
+): Promise<void> {
 	const response = await fetch(graph(info, `/users/${encodeURIComponent(mailbox)}/sendMail`), {
 		method: 'POST',
 		headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
@@ -53,7 +59,13 @@ export async function sendMail(info: EmulatorInfo, token: string, mailbox: strin
 }
 
 /** One sendMail after the other. */
-export async function sequentialSend(info: EmulatorInfo, token: string, mailbox: string, to: string, subjects: string[]): Promise<void> {
+export async function sequentialSend(
+	info: EmulatorInfo,
+	token: string,
+	mailbox: string,
+	to: string,
+	subjects: string[],
+): Promise<void> {
 	for (const subject of subjects) await sendMail(info, token, mailbox, to, subject);
 }
 
@@ -65,7 +77,8 @@ export async function listAllDefaultPage(
 	folderId: string,
 	query: Record<string, string>,
 ): Promise<{ messages: unknown[]; requests: number }> {
-	let url: string | undefined = `${graph(info, `/users/${encodeURIComponent(mailbox)}/mailFolders/${encodeURIComponent(folderId)}/messages`)}?${new URLSearchParams(query)}`;
+	let url: string | undefined =
+		`${graph(info, `/users/${encodeURIComponent(mailbox)}/mailFolders/${encodeURIComponent(folderId)}/messages`)}?${new URLSearchParams(query)}`;
 	const messages: unknown[] = [];
 	let requests = 0;
 	while (url) {
@@ -82,9 +95,12 @@ export async function listAllDefaultPage(
 /** One execution of a node without a shared token cache: a new token, then the request. */
 export async function tokenPerExecution(info: EmulatorInfo, mailbox: string): Promise<void> {
 	const token = await fetchToken(info);
-	const response = await fetch(graph(info, `/users/${encodeURIComponent(mailbox)}/mailFolders/inbox/messages?%24top=1&%24select=id`), {
-		headers: { Authorization: `Bearer ${token}` },
-	});
+	const response = await fetch(
+		graph(info, `/users/${encodeURIComponent(mailbox)}/mailFolders/inbox/messages?%24top=1&%24select=id`),
+		{
+			headers: { Authorization: `Bearer ${token}` },
+		},
+	);
 	await expectStatus(response, [200], 'list');
 	await response.arrayBuffer();
 }
@@ -95,13 +111,25 @@ interface Draft {
 }
 
 /** A draft with an upload session for one file attachment of `size` bytes. */
-async function draftWithUploadSession(info: EmulatorInfo, token: string, mailbox: string, to: string, subject: string, fileName: string, size: number): Promise<Draft> {
+async function draftWithUploadSession(
+	info: EmulatorInfo,
+	token: string,
+	mailbox: string,
+	to: string,
+	subject: string,
+	fileName: string,
+	size: number,
+): Promise<Draft> {
 	const user = `/users/${encodeURIComponent(mailbox)}`;
 	const auth = { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' };
 	const draftResponse = await fetch(graph(info, `${user}/messages`), {
 		method: 'POST',
 		headers: auth,
-		body: JSON.stringify({ subject, body: { contentType: 'text', content: 'Benchmark attachment' }, toRecipients: [{ emailAddress: { address: to } }] }),
+		body: JSON.stringify({
+			subject,
+			body: { contentType: 'text', content: 'Benchmark attachment' },
+			toRecipients: [{ emailAddress: { address: to } }],
+		}),
 	});
 	await expectStatus(draftResponse, [201], 'create draft');
 	const draftId = ((await draftResponse.json()) as { id: string }).id;
@@ -109,7 +137,9 @@ async function draftWithUploadSession(info: EmulatorInfo, token: string, mailbox
 	const sessionResponse = await fetch(graph(info, `${messagePath}/attachments/createUploadSession`), {
 		method: 'POST',
 		headers: auth,
-		body: JSON.stringify({ AttachmentItem: { attachmentType: 'file', name: fileName, size, contentType: 'application/octet-stream' } }),
+		body: JSON.stringify({
+			AttachmentItem: { attachmentType: 'file', name: fileName, size, contentType: 'application/octet-stream' },
+		}),
 	});
 	await expectStatus(sessionResponse, [201], 'createUploadSession');
 	const { uploadUrl } = (await sessionResponse.json()) as { uploadUrl: string };
@@ -119,7 +149,10 @@ async function draftWithUploadSession(info: EmulatorInfo, token: string, mailbox
 async function putChunk(uploadUrl: string, chunk: Buffer, start: number, total: number): Promise<void> {
 	const put = await fetch(uploadUrl, {
 		method: 'PUT',
-		headers: { 'Content-Range': `bytes ${start}-${start + chunk.length - 1}/${total}`, 'Content-Type': 'application/octet-stream' },
+		headers: {
+			'Content-Range': `bytes ${start}-${start + chunk.length - 1}/${total}`,
+			'Content-Type': 'application/octet-stream',
+		},
 		body: chunk,
 	});
 	await expectStatus(put, [200, 201], 'upload chunk');
@@ -127,7 +160,10 @@ async function putChunk(uploadUrl: string, chunk: Buffer, start: number, total: 
 }
 
 async function sendDraft(info: EmulatorInfo, token: string, draft: Draft): Promise<void> {
-	const send = await fetch(graph(info, `${draft.messagePath}/send`), { method: 'POST', headers: { Authorization: `Bearer ${token}` } });
+	const send = await fetch(graph(info, `${draft.messagePath}/send`), {
+		method: 'POST',
+		headers: { Authorization: `Bearer ${token}` },
+	});
 	await expectStatus(send, [202], 'send draft');
 }
 
@@ -149,7 +185,12 @@ export async function wholeFileAttachment(
 	const base64 = whole.toString('base64');
 	const draft = await draftWithUploadSession(info, token, mailbox, to, subject, fileName, whole.length);
 	for (let start = 0; start < whole.length; start += CHUNK_BYTES) {
-		await putChunk(draft.uploadUrl, whole.subarray(start, Math.min(start + CHUNK_BYTES, whole.length)), start, whole.length);
+		await putChunk(
+			draft.uploadUrl,
+			whole.subarray(start, Math.min(start + CHUNK_BYTES, whole.length)),
+			start,
+			whole.length,
+		);
 	}
 	await sendDraft(info, token, draft);
 	// Held until the message is out, as an item holding its binary data would be.

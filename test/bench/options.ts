@@ -32,7 +32,9 @@ export function parseOptions(argv: string[]): BenchOptions {
 	};
 	for (let i = 0; i < argv.length; i++) {
 		const arg = argv[i];
-		const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+		const [flag, inline] = arg.includes('=')
+			? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
+			: [arg, undefined];
 		const value = () => {
 			const v = inline ?? argv[++i];
 			if (v === undefined) throw new Error(`${flag} needs a value`);
@@ -40,7 +42,8 @@ export function parseOptions(argv: string[]): BenchOptions {
 		};
 		const whole = (name: string, v: string, min: number) => {
 			const n = Number(v);
-			if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be a whole number of at least ${min}, got '${v}'`);
+			if (!Number.isInteger(n) || n < min)
+				throw new Error(`${name} must be a whole number of at least ${min}, got '${v}'`);
 			return n;
 		};
 		switch (flag) {
@@ -51,9 +54,13 @@ export function parseOptions(argv: string[]): BenchOptions {
 				options.runs = whole('--runs', value(), 1);
 				break;
 			case '--only': {
-				const ids = value().split(',').map((s) => s.trim()).filter(Boolean);
+				const ids = value()
+					.split(',')
+					.map((s) => s.trim())
+					.filter(Boolean);
 				for (const id of ids) {
-					if (!(BENCHMARK_IDS as readonly string[]).includes(id)) throw new Error(`Unknown benchmark '${id}' (known: ${BENCHMARK_IDS.join(', ')})`);
+					if (!(BENCHMARK_IDS as readonly string[]).includes(id))
+						throw new Error(`Unknown benchmark '${id}' (known: ${BENCHMARK_IDS.join(', ')})`);
 				}
 				options.only = ids as BenchmarkId[];
 				break;

@@ -14,7 +14,9 @@ import { ROOT } from './emulator';
 export const MAILBOX = 'support@contoso.onmicrosoft.com';
 export const EXTERNAL_RECIPIENT = 'someone@fabrikam.example';
 export const CREDENTIAL_ID = 'bench-app';
-export const CREDENTIALS: INodeCredentials = { scopedMailboxAppApi: { id: CREDENTIAL_ID, name: 'Bench app (RBAC-scoped)' } };
+export const CREDENTIALS: INodeCredentials = {
+	scopedMailboxAppApi: { id: CREDENTIAL_ID, name: 'Bench app (RBAC-scoped)' },
+};
 
 export function packageDir(): string {
 	return resolve(process.env.BENCH_PACKAGE_DIR ?? join(ROOT, 'dist'));
@@ -44,8 +46,12 @@ export function loadPackage(): LoadedPackage {
 	// The harness first: it sets n8n's environment (user folder, binary mode) before n8n-core reads it.
 	const harness = require('../harness') as typeof Harness;
 	const node = require(join(dir, NODE_FILE)) as typeof import('../../nodes/ScopedMailbox/ScopedMailbox.node');
-	const trigger = require(join(dir, 'nodes/ScopedMailbox/ScopedMailboxTrigger.node.js')) as typeof import('../../nodes/ScopedMailbox/ScopedMailboxTrigger.node');
-	const credential = require(join(dir, 'credentials/ScopedMailboxAppApi.credentials.js')) as typeof import('../../credentials/ScopedMailboxAppApi.credentials');
+	const trigger = require(
+		join(dir, 'nodes/ScopedMailbox/ScopedMailboxTrigger.node.js'),
+	) as typeof import('../../nodes/ScopedMailbox/ScopedMailboxTrigger.node');
+	const credential = require(
+		join(dir, 'credentials/ScopedMailboxAppApi.credentials.js'),
+	) as typeof import('../../credentials/ScopedMailboxAppApi.credentials');
 	loaded = {
 		harness,
 		ScopedMailbox: node.ScopedMailbox,
@@ -57,7 +63,9 @@ export function loadPackage(): LoadedPackage {
 
 /** The fields the List operation selects by default (Simplify on), so the naive list asks for the same. */
 export function simpleSelect(): string[] {
-	const simplify = require(join(packageDir(), 'nodes/ScopedMailbox/actions/common/simplify.js')) as typeof import('../../nodes/ScopedMailbox/actions/common/simplify');
+	const simplify = require(
+		join(packageDir(), 'nodes/ScopedMailbox/actions/common/simplify.js'),
+	) as typeof import('../../nodes/ScopedMailbox/actions/common/simplify');
 	return [...simplify.SIMPLE_SELECT];
 }
 

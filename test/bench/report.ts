@@ -59,7 +59,13 @@ export function markdown(report: BenchReport): string {
 			figureRows.push([b.title, f.variant, f.metric, withUnit(f.summary.median, f.unit), spread(f)]);
 		}
 		for (const c of b.checks) {
-			checkRows.push([b.title, c.text, withUnit(c.value, c.unit ?? ''), c.goal ?? '', c.met === undefined ? '' : c.met ? 'yes' : '**no**']);
+			checkRows.push([
+				b.title,
+				c.text,
+				withUnit(c.value, c.unit ?? ''),
+				c.goal ?? '',
+				c.met === undefined ? '' : c.met ? 'yes' : '**no**',
+			]);
 		}
 	}
 	const o = report.options;
@@ -86,7 +92,8 @@ export function plainText(report: BenchReport): string {
 		out.push('', `${b.title}  [${Math.round(b.durationMs / 1000)} s]`, `  ${b.setup}`);
 		const rows = b.figures.map((f) => [f.variant, f.metric, withUnit(f.summary.median, f.unit), spread(f)]);
 		const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length)));
-		for (const r of rows) out.push(`  ${r[0].padEnd(widths[0])}  ${r[1].padEnd(widths[1])}  ${r[2].padStart(widths[2])}  ${r[3]}`);
+		for (const r of rows)
+			out.push(`  ${r[0].padEnd(widths[0])}  ${r[1].padEnd(widths[1])}  ${r[2].padStart(widths[2])}  ${r[3]}`);
 		for (const c of b.checks) {
 			const verdict = c.met === undefined ? '' : c.met ? '  [goal met]' : '  [GOAL MISSED]';
 			out.push(`  → ${c.text}: ${withUnit(c.value, c.unit ?? '')}${c.goal ? ` (goal ${c.goal})` : ''}${verdict}`);

@@ -37,7 +37,9 @@ async function main() {
 		process.exit(help ? 0 : 2);
 	}
 	if (!process.env.NODE_EXTRA_CA_CERTS) {
-		process.stderr.write('bench: NODE_EXTRA_CA_CERTS is not set; run it as `npm run bench` (which creates the test CA and sets it).\n');
+		process.stderr.write(
+			'bench: NODE_EXTRA_CA_CERTS is not set; run it as `npm run bench` (which creates the test CA and sets it).\n',
+		);
 		process.exit(2);
 	}
 	const build = packageBuild();
@@ -45,8 +47,11 @@ async function main() {
 	const machine = machineInfo();
 	const startedAt = new Date();
 	const begin = Date.now();
-	const log = (message: string) => process.stderr.write(`[${((Date.now() - begin) / 1000).toFixed(0).padStart(4)} s] ${message}\n`);
-	log(`machine: ${describeMachine(machine)}; latency ${options.latencyMs} ms; ${options.runs} runs; package ${build.dir} (built ${build.builtAt})`);
+	const log = (message: string) =>
+		process.stderr.write(`[${((Date.now() - begin) / 1000).toFixed(0).padStart(4)} s] ${message}\n`);
+	log(
+		`machine: ${describeMachine(machine)}; latency ${options.latencyMs} ms; ${options.runs} runs; package ${build.dir} (built ${build.builtAt})`,
+	);
 	const ctx: BenchContext = { options, scale, log };
 	const outcomes: BenchmarkOutcome[] = [];
 	for (const id of options.only) {

@@ -83,7 +83,9 @@ export async function runTokens(ctx: BenchContext): Promise<BenchmarkOutcome> {
 		const stepSeconds = (lifetimes * lifetime - SPAN_MARGIN_SECONDS) / executions;
 		for (let r = 0; r < ctx.options.runs; r++) {
 			for (const variant of ['package', 'naive'] as const) {
-				ctx.log(`tokens: ${variant} run ${r + 1}/${ctx.options.runs} (${executions} executions, clock +${stepSeconds} s each)`);
+				ctx.log(
+					`tokens: ${variant} run ${r + 1}/${ctx.options.runs} (${executions} executions, clock +${stepSeconds} s each)`,
+				);
 				// Each run starts a whole lifetime after the last, so no earlier token is still valid on the clock.
 				await admin(info, 'Advance-Clock', { Seconds: lifetime + 60 });
 				await admin(info, 'Clear-RequestLog');
@@ -96,7 +98,9 @@ export async function runTokens(ctx: BenchContext): Promise<BenchmarkOutcome> {
 					lifetimesBegun: Math.floor(spanSeconds / lifetime) + 1,
 					...result,
 					tokenRequests: log.filter((e) => e.kind === 'token' && /\/oauth2\/v2\.0\/token$/i.test(e.path)).length,
-					otherIdentityRequests: log.filter((e) => e.kind === 'other' || (e.kind === 'token' && !/\/oauth2\/v2\.0\/token$/i.test(e.path))).length,
+					otherIdentityRequests: log.filter(
+						(e) => e.kind === 'other' || (e.kind === 'token' && !/\/oauth2\/v2\.0\/token$/i.test(e.path)),
+					).length,
 					unauthorized401: graph.filter((e) => e.status === 401).length,
 					graphRequests: graph.length,
 					failed: graph.filter((e) => e.status >= 400 && e.status !== 401).length,
@@ -109,7 +113,8 @@ export async function runTokens(ctx: BenchContext): Promise<BenchmarkOutcome> {
 	const of = (variant: 'package' | 'naive', key: string) => runs[variant].map((r) => r[key] as number);
 	const tokens = median(of('package', 'tokenRequests'));
 	// Per run: at most one token and one 401 for each lifetime the run began on the emulator clock.
-	const perLifetime = (key: string) => Math.max(...runs.package.map((r) => (r[key] as number) / (r.lifetimesBegun as number)));
+	const perLifetime = (key: string) =>
+		Math.max(...runs.package.map((r) => (r[key] as number) / (r.lifetimesBegun as number)));
 	const spanLifetimes = median(runs.package.map((r) => (r.spanSeconds as number) / lifetime));
 	return {
 		id: 'tokens',
@@ -119,18 +124,42 @@ export async function runTokens(ctx: BenchContext): Promise<BenchmarkOutcome> {
 			figure('package (n8n node)', 'token requests', '', of('package', 'tokenRequests')),
 			figure('package (n8n node)', '401 round trips', '', of('package', 'unauthorized401')),
 			figure('package (n8n node)', 'Graph requests', '', of('package', 'graphRequests')),
-			figure('package (n8n node)', 'time (0 ms latency)', 's', runs.package.map((r) => seconds(r.ms as number))),
+			figure(
+				'package (n8n node)',
+				'time (0 ms latency)',
+				's',
+				runs.package.map((r) => seconds(r.ms as number)),
+			),
 			figure('naive token per execution', 'token requests', '', of('naive', 'tokenRequests')),
 			figure('naive token per execution', '401 round trips', '', of('naive', 'unauthorized401')),
-			figure('naive token per execution', 'time (0 ms latency)', 's', runs.naive.map((r) => seconds(r.ms as number))),
+			figure(
+				'naive token per execution',
+				'time (0 ms latency)',
+				's',
+				runs.naive.map((r) => seconds(r.ms as number)),
+			),
 		],
 		checks: [
-			{ text: 'package token requests per lifetime (worst run)', value: perLifetime('tokenRequests'), goal: '≤ 1', met: perLifetime('tokenRequests') <= 1 },
-			{ text: 'package 401 round trips per lifetime (worst run)', value: perLifetime('unauthorized401'), goal: '≤ 1', met: perLifetime('unauthorized401') <= 1 },
-			{ text: 'naive token requests / package token requests', value: median(of('naive', 'tokenRequests')) / tokens, unit: '×' },
+			{
+				text: 'package token requests per lifetime (worst run)',
+				value: perLifetime('tokenRequests'),
+				goal: '≤ 1',
+				met: perLifetime('tokenRequests') <= 1,
+			},
+			{
+				text: 'package 401 round trips per lifetime (worst run)',
+				value: perLifetime('unauthorized401'),
+				goal: '≤ 1',
+				met: perLifetime('unauthorized401') <= 1,
+			},
+			{
+				text: 'naive token requests / package token requests',
+				value: median(of('naive', 'tokenRequests')) / tokens,
+				unit: '×',
+			},
 		],
 		notes: [
-			'The first token is requested because the credential has none yet (no 401); each later one follows the 401 of the first request after the previous token expired, which n8n answers by running the credential\'s preAuthentication once and saving the new token.',
+			"The first token is requested because the credential has none yet (no 401); each later one follows the 401 of the first request after the previous token expired, which n8n answers by running the credential's preAuthentication once and saving the new token.",
 		],
 		runs,
 		durationMs: Date.now() - started,

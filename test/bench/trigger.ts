@@ -125,7 +125,9 @@ export async function runTrigger(ctx: BenchContext): Promise<BenchmarkOutcome> {
 			// A fresh folder per run (holding one older message), so every run starts from the same state.
 			const name = `Bench Trigger ${r + 1}`;
 			await admin(info, 'Deliver-Message', { To: MAILBOX, Folder: name, Subject: 'Older message' });
-			const folders = await admin<Array<{ Id: string; DisplayName: string }>>(info, 'Get-MailboxFolders', { Mailbox: MAILBOX });
+			const folders = await admin<Array<{ Id: string; DisplayName: string }>>(info, 'Get-MailboxFolders', {
+				Mailbox: MAILBOX,
+			});
 			const folderId = folders.find((f) => f.DisplayName === name)!.Id;
 			ctx.log(`trigger: run ${r + 1}/${ctx.options.runs} (idle poll, then a burst of ${burst})`);
 			const result = await runInWorker<TriggerWorkerResult>('trigger.package', { folderId, burst }, info);
@@ -150,7 +152,8 @@ export async function runTrigger(ctx: BenchContext): Promise<BenchmarkOutcome> {
 					messageReads: drainGraph.filter((e) => e.method === 'GET' && !/\/delta$/i.test(e.path)).length,
 					throttled429: drainGraph.filter((e) => e.status === 429).length,
 					bytesOut: drainGraph.reduce((s, e) => s + e.bytesOut, 0),
-					exactlyOnce: drain.emitted === burst && drain.distinct === burst && drain.missing === 0 && drain.unexpected === 0,
+					exactlyOnce:
+						drain.emitted === burst && drain.distinct === burst && drain.missing === 0 && drain.unexpected === 0,
 				},
 			});
 		}
@@ -158,7 +161,8 @@ export async function runTrigger(ctx: BenchContext): Promise<BenchmarkOutcome> {
 		await emulator.stop();
 	}
 	const idle = (pick: (i: Record<string, number>) => number) => runs.map((r) => pick(r.idle as Record<string, number>));
-	const drain = (pick: (d: Record<string, number>) => number) => runs.map((r) => pick(r.drain as Record<string, number>));
+	const drain = (pick: (d: Record<string, number>) => number) =>
+		runs.map((r) => pick(r.drain as Record<string, number>));
 	const exact = runs.every((r) => (r.drain as { exactlyOnce: boolean }).exactlyOnce);
 	const polls = median(drain((d) => d.pollsWithItems));
 	const perPoll = median(drain((d) => d.perPollMaxItems));
@@ -167,20 +171,81 @@ export async function runTrigger(ctx: BenchContext): Promise<BenchmarkOutcome> {
 		title: `Trigger: idle poll and a burst of ${burst.toLocaleString('en-US')}`,
 		setup: `Polling trigger on one folder with its defaults (Simplify output, at most 50 messages per poll), run by n8n-core's PollTriggerExecutor; polls back to back; ${ctx.options.latencyMs} ms latency.`,
 		figures: [
-			figure('idle poll', 'requests (all endpoints)', '', idle((i) => i.requests)),
-			figure('idle poll', 'request bytes (bodies)', 'B', idle((i) => i.bytesIn)),
-			figure('idle poll', 'response bytes (bodies)', 'B', idle((i) => i.bytesOut)),
-			figure('idle poll', 'time', 'ms', idle((i) => i.ms)),
-			figure(`burst of ${burst}`, 'polls that emitted', '', drain((d) => d.pollsWithItems)),
-			figure(`burst of ${burst}`, 'Graph requests', '', drain((d) => d.graphRequests)),
-			figure(`burst of ${burst}`, 'of which per-message reads', '', drain((d) => d.messageReads)),
-			figure(`burst of ${burst}`, 'busy time (sum of polls)', 's', drain((d) => seconds(d.busyMs))),
-			figure(`burst of ${burst}`, 'emitted exactly once', `of ${burst}`, drain((d) => d.distinct)),
+			figure(
+				'idle poll',
+				'requests (all endpoints)',
+				'',
+				idle((i) => i.requests),
+			),
+			figure(
+				'idle poll',
+				'request bytes (bodies)',
+				'B',
+				idle((i) => i.bytesIn),
+			),
+			figure(
+				'idle poll',
+				'response bytes (bodies)',
+				'B',
+				idle((i) => i.bytesOut),
+			),
+			figure(
+				'idle poll',
+				'time',
+				'ms',
+				idle((i) => i.ms),
+			),
+			figure(
+				`burst of ${burst}`,
+				'polls that emitted',
+				'',
+				drain((d) => d.pollsWithItems),
+			),
+			figure(
+				`burst of ${burst}`,
+				'Graph requests',
+				'',
+				drain((d) => d.graphRequests),
+			),
+			figure(
+				`burst of ${burst}`,
+				'of which per-message reads',
+				'',
+				drain((d) => d.messageReads),
+			),
+			figure(
+				`burst of ${burst}`,
+				'busy time (sum of polls)',
+				's',
+				drain((d) => seconds(d.busyMs)),
+			),
+			figure(
+				`burst of ${burst}`,
+				'emitted exactly once',
+				`of ${burst}`,
+				drain((d) => d.distinct),
+			),
 		],
 		checks: [
-			{ text: 'idle poll requests', value: median(idle((i) => i.requests)), goal: '1', met: median(idle((i) => i.requests)) <= 1 },
-			{ text: `burst emitted exactly once, in all runs`, value: median(drain((d) => d.distinct)), goal: `exactly ${burst}`, met: exact },
-			{ text: 'busy time / Exchange limit for the requests made', value: median(drain((d) => seconds(d.busyMs))) / ((median(drain((d) => d.graphRequests)) * ctx.options.latencyMs) / 4 / 1000), unit: '×' },
+			{
+				text: 'idle poll requests',
+				value: median(idle((i) => i.requests)),
+				goal: '1',
+				met: median(idle((i) => i.requests)) <= 1,
+			},
+			{
+				text: `burst emitted exactly once, in all runs`,
+				value: median(drain((d) => d.distinct)),
+				goal: `exactly ${burst}`,
+				met: exact,
+			},
+			{
+				text: 'busy time / Exchange limit for the requests made',
+				value:
+					median(drain((d) => seconds(d.busyMs))) /
+					((median(drain((d) => d.graphRequests)) * ctx.options.latencyMs) / 4 / 1000),
+				unit: '×',
+			},
 		],
 		notes: [
 			`At most ${perPoll} messages per poll (the default "Max Messages per Poll"), so ${polls} polls: with a 1-minute poll interval the burst takes about ${polls} minutes of wall time to come through; raising the option (up to 500) cuts the polls, not the requests.`,

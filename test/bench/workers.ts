@@ -17,7 +17,12 @@ export type WorkerReply = { ok: true; result: unknown } | { ok: false; error: st
 
 const WORKER = resolve(__dirname, 'worker.ts');
 
-export async function runInWorker<T>(task: string, input: unknown, info: EmulatorInfo, timeoutMs = 15 * 60_000): Promise<T> {
+export async function runInWorker<T>(
+	task: string,
+	input: unknown,
+	info: EmulatorInfo,
+	timeoutMs = 15 * 60_000,
+): Promise<T> {
 	const child = fork(WORKER, [], {
 		execArgv: ['--import', 'tsx', '--expose-gc'],
 		stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
@@ -40,12 +45,17 @@ export async function runInWorker<T>(task: string, input: unknown, info: Emulato
 			if (error) reject(error);
 			else resolvePromise(value as T);
 		};
-		const timer = setTimeout(() => finish(new Error(`bench worker '${task}' timed out after ${timeoutMs / 1000} s\n${output}`)), timeoutMs);
+		const timer = setTimeout(
+			() => finish(new Error(`bench worker '${task}' timed out after ${timeoutMs / 1000} s\n${output}`)),
+			timeoutMs,
+		);
 		child.on('message', (message: WorkerReply) => {
 			if (message.ok) finish(undefined, message.result as T);
 			else finish(new Error(`bench worker '${task}' failed: ${message.error}\n${output}`));
 		});
-		child.on('exit', (code, signal) => finish(new Error(`bench worker '${task}' exited (code ${code}, ${signal}) without a result\n${output}`)));
+		child.on('exit', (code, signal) =>
+			finish(new Error(`bench worker '${task}' exited (code ${code}, ${signal}) without a result\n${output}`)),
+		);
 		child.send({ task, input, info } satisfies WorkerRequest);
 	});
 }

@@ -9,7 +9,15 @@ import { join } from 'node:path';
 import type { ICredentialDataDecryptedObject } from 'n8n-workflow';
 import { generateAppCertificate } from '../emulator/core/certificates';
 import { startEmulator, type EmulatorHandle } from '../emulator';
-import { counts, customCloud, everythingAbout, expectNoSecrets, newStore, probe, thrownByPreAuthentication } from './helpers';
+import {
+	counts,
+	customCloud,
+	everythingAbout,
+	expectNoSecrets,
+	newStore,
+	probe,
+	thrownByPreAuthentication,
+} from './helpers';
 import { pressTest } from './testButton';
 
 const TYPE = 'scopedMailboxAppApi';
@@ -131,7 +139,10 @@ describe('certificate', () => {
 			{ privateKey: pkcs8, passphrase },
 			{ privateKey: pkcs1, passphrase, thumbprintAlgorithm: 'sha1' },
 			// pasted with literal \n and CRLF
-			{ privateKey: cert.privateKeyPem!.replace(/\n/g, '\\n'), certificate: cert.certificatePem.replace(/\n/g, '\r\n') },
+			{
+				privateKey: cert.privateKeyPem!.replace(/\n/g, '\\n'),
+				certificate: cert.certificatePem.replace(/\n/g, '\r\n'),
+			},
 		];
 		for (const [n, variant] of variants.entries()) {
 			const result = await pressTest(TYPE, certificateCredential(variant));
@@ -144,7 +155,10 @@ describe('certificate', () => {
 	it('warns when the certificate has less than 30 days left', async () => {
 		const shortLived = generateAppCertificate('CN=short-lived', certDir, 'short', 10);
 		emu.state.apps.find((a) => a.appId === rbac().appId)!.certificates.push(shortLived);
-		const result = await pressTest(TYPE, certificateCredential({ privateKey: shortLived.privateKeyPem, certificate: shortLived.certificatePem }));
+		const result = await pressTest(
+			TYPE,
+			certificateCredential({ privateKey: shortLived.privateKeyPem, certificate: shortLived.certificatePem }),
+		);
 		expect(result.status).toBe('OK');
 		expect(result.message).toMatch(/WARNING: Certificate [0-9A-F]{40} expires .* \((9|10) days left\)\. Renew it/);
 	});
@@ -167,12 +181,20 @@ describe('failure paths', () => {
 	}
 
 	const cases: Case[] = [
-		{ name: 'wrong secret', data: () => secretCredential({ clientSecret: secretValue() }), message: /client secret is wrong \(AADSTS7000215\)/ },
+		{
+			name: 'wrong secret',
+			data: () => secretCredential({ clientSecret: secretValue() }),
+			message: /client secret is wrong \(AADSTS7000215\)/,
+		},
 		{
 			name: 'expired secret',
 			data: () => secretCredential({ clientSecret: expiredSecret }),
 			before: async () => {
-				const added = await emu.admin<{ Value: string }>('Add-AppSecret', { AppId: unscoped().appId, Value: expiredSecret, ExpiresInSeconds: 60 });
+				const added = await emu.admin<{ Value: string }>('Add-AppSecret', {
+					AppId: unscoped().appId,
+					Value: expiredSecret,
+					ExpiresInSeconds: 60,
+				});
 				expect(added.Value).toBe(expiredSecret);
 				await emu.admin('Advance-Clock', { Seconds: 120 });
 			},
@@ -186,8 +208,16 @@ describe('failure paths', () => {
 			},
 			message: /certificate is not registered on the app \(AADSTS700027\)/,
 		},
-		{ name: 'unknown tenant', data: () => secretCredential({ tenantId: '0d2c4f8e-1111-4222-8333-944455556666' }), message: /Tenant "0d2c4f8e-1111-4222-8333-944455556666" was not found \(AADSTS90002\)/ },
-		{ name: 'unknown app', data: () => secretCredential({ clientId: '0d2c4f8e-aaaa-4bbb-8ccc-9dddeeeeffff' }), message: /App "0d2c4f8e-aaaa-4bbb-8ccc-9dddeeeeffff" was not found in tenant .* \(AADSTS700016\)/ },
+		{
+			name: 'unknown tenant',
+			data: () => secretCredential({ tenantId: '0d2c4f8e-1111-4222-8333-944455556666' }),
+			message: /Tenant "0d2c4f8e-1111-4222-8333-944455556666" was not found \(AADSTS90002\)/,
+		},
+		{
+			name: 'unknown app',
+			data: () => secretCredential({ clientId: '0d2c4f8e-aaaa-4bbb-8ccc-9dddeeeeffff' }),
+			message: /App "0d2c4f8e-aaaa-4bbb-8ccc-9dddeeeeffff" was not found in tenant .* \(AADSTS700016\)/,
+		},
 		{
 			name: 'token endpoint outage',
 			data: () => secretCredential({ clientSecret: unscoped().secret }),
@@ -196,11 +226,35 @@ describe('failure paths', () => {
 			},
 			message: /temporarily unavailable \(AADSTS90033\)|answered HTTP 503/,
 		},
-		{ name: 'authority host unreachable', data: () => secretCredential({ authorityHost: 'https://127.0.0.1:1' }), message: /Could not reach the identity platform: connection refused/ },
-		{ name: 'bad passphrase', data: () => certificateCredential({ privateKey: encryptedKey(), passphrase: 'not-the-passphrase' }), message: /Passphrase does not decrypt/ },
-		{ name: 'key and certificate mismatch', data: () => certificateCredential({ certificate: generateAppCertificate('CN=other', certDir, `other-${randomBytes(3).toString('hex')}`).certificatePem }), message: /do not belong together/ },
-		{ name: 'hostile tenant', data: () => secretCredential({ tenantId: '../../evil?x=' }), message: /Tenant ID must be a GUID or a domain/ },
-		{ name: 'custom cloud without authority host', data: () => secretCredential({ authorityHost: '' }), message: /Authority Host is required/ },
+		{
+			name: 'authority host unreachable',
+			data: () => secretCredential({ authorityHost: 'https://127.0.0.1:1' }),
+			message: /Could not reach the identity platform: connection refused/,
+		},
+		{
+			name: 'bad passphrase',
+			data: () => certificateCredential({ privateKey: encryptedKey(), passphrase: 'not-the-passphrase' }),
+			message: /Passphrase does not decrypt/,
+		},
+		{
+			name: 'key and certificate mismatch',
+			data: () =>
+				certificateCredential({
+					certificate: generateAppCertificate('CN=other', certDir, `other-${randomBytes(3).toString('hex')}`)
+						.certificatePem,
+				}),
+			message: /do not belong together/,
+		},
+		{
+			name: 'hostile tenant',
+			data: () => secretCredential({ tenantId: '../../evil?x=' }),
+			message: /Tenant ID must be a GUID or a domain/,
+		},
+		{
+			name: 'custom cloud without authority host',
+			data: () => secretCredential({ authorityHost: '' }),
+			message: /Authority Host is required/,
+		},
 	];
 	const expiredSecret = `Exp8Q~${randomBytes(18).toString('base64url')}`;
 	const passphraseForEncrypted = `pp-${randomBytes(8).toString('hex')}`;
@@ -210,31 +264,52 @@ describe('failure paths', () => {
 			.toString();
 	}
 
-	it.each(cases.map((c) => [c.name, c] as const))('%s: actionable error in the node and the Test button, no secret anywhere', async (_name, c) => {
-		if (c.before) await c.before();
-		const data = c.data();
-		const secrets = [data.clientSecret, data.privateKey, data.passphrase, passphraseForEncrypted, unscoped().secret, rbac().certificate!.privateKeyPem]
-			.filter((s): s is string => typeof s === 'string' && s.length > 0)
-			.flatMap((s) => [s, ...s.split('\n').filter((line) => line.length > 40)]);
-		const store = newStore().add({ id: 'f1', name: 'f1', type: TYPE, data });
+	it.each(cases.map((c) => [c.name, c] as const))(
+		'%s: actionable error in the node and the Test button, no secret anywhere',
+		async (_name, c) => {
+			if (c.before) await c.before();
+			const data = c.data();
+			const secrets = [
+				data.clientSecret,
+				data.privateKey,
+				data.passphrase,
+				passphraseForEncrypted,
+				unscoped().secret,
+				rbac().certificate!.privateKeyPem,
+			]
+				.filter((s): s is string => typeof s === 'string' && s.length > 0)
+				.flatMap((s) => [s, ...s.split('\n').filter((line) => line.length > 40)]);
+			const store = newStore().add({ id: 'f1', name: 'f1', type: TYPE, data });
 
-		const run = await probe(store, TYPE, 'f1', notifications());
-		expect(run.error).toBeDefined();
-		expect(run.error!.message).toMatch(c.message);
-		expect(run.items).toEqual([]);
+			const run = await probe(store, TYPE, 'f1', notifications());
+			expect(run.error).toBeDefined();
+			expect(run.error!.message).toMatch(c.message);
+			expect(run.items).toEqual([]);
 
-		const continued = await probe(store, TYPE, 'f1', notifications(), { continueOnFail: true, items: 2 });
-		expect(continued.error).toBeUndefined();
-		expect(continued.items.map((i) => i.json.error)).toEqual([expect.stringMatching(c.message), expect.stringMatching(c.message)]);
+			const continued = await probe(store, TYPE, 'f1', notifications(), { continueOnFail: true, items: 2 });
+			expect(continued.error).toBeUndefined();
+			expect(continued.items.map((i) => i.json.error)).toEqual([
+				expect.stringMatching(c.message),
+				expect.stringMatching(c.message),
+			]);
 
-		const test = await pressTest(TYPE, data);
-		expect(test.status).toBe('Error');
-		expect(test.message).toMatch(c.message);
+			const test = await pressTest(TYPE, data);
+			expect(test.status).toBe('Error');
+			expect(test.message).toMatch(c.message);
 
-		expect(thrownByPreAuthentication.length).toBeGreaterThan(0);
-		const haystack = [everythingAbout(thrownByPreAuthentication.splice(0)), run.errorText, everythingAbout(run.error), run.logText, JSON.stringify(continued.items), continued.logText, everythingAbout(test)].join('\n');
-		expectNoSecrets(haystack, secrets);
-		expect(haystack).not.toMatch(/client_assertion=|client_secret=|eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\./);
-		await emu.admin('Clear-TokenOutage', {});
-	});
+			expect(thrownByPreAuthentication.length).toBeGreaterThan(0);
+			const haystack = [
+				everythingAbout(thrownByPreAuthentication.splice(0)),
+				run.errorText,
+				everythingAbout(run.error),
+				run.logText,
+				JSON.stringify(continued.items),
+				continued.logText,
+				everythingAbout(test),
+			].join('\n');
+			expectNoSecrets(haystack, secrets);
+			expect(haystack).not.toMatch(/client_assertion=|client_secret=|eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\./);
+			await emu.admin('Clear-TokenOutage', {});
+		},
+	);
 });

@@ -108,9 +108,13 @@ export const probeNode: INodeType = {
 				})) as ICredentialDataDecryptedObject;
 				out.push({ json: { id: response.id, displayName: response.displayName }, pairedItem: { item: i } });
 			} catch (error) {
-				const wrapped = error instanceof NodeApiError ? error : new NodeApiError(this.getNode(), error as never, { itemIndex: i });
+				const wrapped =
+					error instanceof NodeApiError ? error : new NodeApiError(this.getNode(), error as never, { itemIndex: i });
 				if (this.continueOnFail()) {
-					out.push({ json: { error: wrapped.message, description: wrapped.description ?? '' }, pairedItem: { item: i } });
+					out.push({
+						json: { error: wrapped.message, description: wrapped.description ?? '' },
+						pairedItem: { item: i },
+					});
 					continue;
 				}
 				throw wrapped;
@@ -207,7 +211,10 @@ export function expectNoSecrets(haystack: string, secrets: string[]) {
 		const found = haystack.includes(secret);
 		if (found) {
 			const at = haystack.indexOf(secret);
-			const context = haystack.slice(Math.max(0, at - 200), at + secret.length + 50).split(secret).join('<SECRET>');
+			const context = haystack
+				.slice(Math.max(0, at - 200), at + secret.length + 50)
+				.split(secret)
+				.join('<SECRET>');
 			throw new Error(`secret leaked (${secret.length} chars) in: ${context}`);
 		}
 	}

@@ -1,3 +1,4 @@
 import { managedIdentitySuite } from './managedIdentitySuite';
 
-describe('managed identity through App Service (IDENTITY_ENDPOINT + IDENTITY_HEADER)', () => managedIdentitySuite('appService'));
+describe('managed identity through App Service (IDENTITY_ENDPOINT + IDENTITY_HEADER)', () =>
+	managedIdentitySuite('appService'));

@@ -5,7 +5,15 @@
  */
 import type { ICredentialDataDecryptedObject } from 'n8n-workflow';
 import { startEmulator, type EmulatorHandle } from '../emulator';
-import { counts, customCloud, everythingAbout, expectNoSecrets, newStore, probe, thrownByPreAuthentication } from './helpers';
+import {
+	counts,
+	customCloud,
+	everythingAbout,
+	expectNoSecrets,
+	newStore,
+	probe,
+	thrownByPreAuthentication,
+} from './helpers';
 import { pressTest } from './testButton';
 
 const TYPE = 'scopedMailboxManagedIdentityApi';
@@ -15,7 +23,14 @@ export function managedIdentitySuite(source: 'imds' | 'appService') {
 
 	beforeAll(async () => {
 		emu = await startEmulator({ scenario: 'logic-app' });
-		for (const name of ['IDENTITY_ENDPOINT', 'IDENTITY_HEADER', 'IMDS_ENDPOINT', 'MSI_ENDPOINT', 'MSI_SECRET', 'IDENTITY_SERVER_THUMBPRINT']) {
+		for (const name of [
+			'IDENTITY_ENDPOINT',
+			'IDENTITY_HEADER',
+			'IMDS_ENDPOINT',
+			'MSI_ENDPOINT',
+			'MSI_SECRET',
+			'IDENTITY_SERVER_THUMBPRINT',
+		]) {
 			delete process.env[name];
 		}
 		if (source === 'imds') {
@@ -38,7 +53,12 @@ export function managedIdentitySuite(source: 'imds' | 'appService') {
 	const scenario = () => emu.info.scenario;
 	const mailbox = () => scenario().mailboxes.notifications.upn;
 	const credential = (overrides: Record<string, unknown> = {}) =>
-		({ cloud: 'custom', graphBaseUrl: customCloud(emu).graphBaseUrl, identityType: 'system', ...overrides }) as ICredentialDataDecryptedObject;
+		({
+			cloud: 'custom',
+			graphBaseUrl: customCloud(emu).graphBaseUrl,
+			identityType: 'system',
+			...overrides,
+		}) as ICredentialDataDecryptedObject;
 
 	it('system-assigned: one token per lifetime across simulated hours, at most one 401 each, no failed item', async () => {
 		const store = newStore().add({ id: 'm1', name: 'm1', type: TYPE, data: credential() });
@@ -67,7 +87,12 @@ export function managedIdentitySuite(source: 'imds' | 'appService') {
 		['userObjectId', () => scenario().managedIdentities.userAssigned.objectId],
 		['userResourceId', () => scenario().managedIdentities.userAssigned.resourceId],
 	] as const)('user-assigned by %s', async (identityType, id) => {
-		const store = newStore().add({ id: 'u1', name: 'u1', type: TYPE, data: credential({ identityType, identityId: id() }) });
+		const store = newStore().add({
+			id: 'u1',
+			name: 'u1',
+			type: TYPE,
+			data: credential({ identityType, identityId: id() }),
+		});
 		const run = await probe(store, TYPE, 'u1', mailbox());
 		expect(run.error).toBeUndefined();
 		const test = await pressTest(TYPE, credential({ identityType, identityId: id() }));
@@ -86,9 +111,17 @@ export function managedIdentitySuite(source: 'imds' | 'appService') {
 	});
 
 	it.each([
-		['an identity not assigned to this host', { identityType: 'userClientId', identityId: '0d2c4f8e-1111-4222-8333-944455556666' }, /is not assigned to this host/],
+		[
+			'an identity not assigned to this host',
+			{ identityType: 'userClientId', identityId: '0d2c4f8e-1111-4222-8333-944455556666' },
+			/is not assigned to this host/,
+		],
 		['a malformed identity id', { identityType: 'userObjectId', identityId: 'not-a-guid' }, /must be a GUID/],
-		['a malformed resource id', { identityType: 'userResourceId', identityId: '/subscriptions/x' }, /resource ID must look like/],
+		[
+			'a malformed resource id',
+			{ identityType: 'userResourceId', identityId: '/subscriptions/x' },
+			/resource ID must look like/,
+		],
 	] as const)('%s gives an actionable error', async (_name, overrides, message) => {
 		const store = newStore().add({ id: 'e1', name: 'e1', type: TYPE, data: credential(overrides) });
 		const run = await probe(store, TYPE, 'e1', mailbox());
@@ -98,7 +131,9 @@ export function managedIdentitySuite(source: 'imds' | 'appService') {
 		const test = await pressTest(TYPE, credential(overrides));
 		expect(test.status).toBe('Error');
 		expect(test.message).toMatch(message);
-		expect([run.errorText, everythingAbout(run.error), run.logText, test.message].join('\n')).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}\./);
+		expect([run.errorText, everythingAbout(run.error), run.logText, test.message].join('\n')).not.toMatch(
+			/eyJ[A-Za-z0-9_-]{10,}\./,
+		);
 	});
 
 	it('an endpoint outage fails the item with a retry hint and leaks no token', async () => {
@@ -109,7 +144,15 @@ export function managedIdentitySuite(source: 'imds' | 'appService') {
 		await emu.admin('Advance-Clock', { Seconds: 3700 });
 		const run = await probe(store, TYPE, 'o1', mailbox());
 		expect(run.error?.message).toMatch(/HTTP 500|temporarily unavailable/);
-		expectNoSecrets([everythingAbout(thrownByPreAuthentication.splice(0)), run.errorText, everythingAbout(run.error), run.logText].join('\n'), [token]);
+		expectNoSecrets(
+			[
+				everythingAbout(thrownByPreAuthentication.splice(0)),
+				run.errorText,
+				everythingAbout(run.error),
+				run.logText,
+			].join('\n'),
+			[token],
+		);
 		await emu.admin('Clear-TokenOutage', {});
 		const after = await probe(store, TYPE, 'o1', mailbox());
 		expect(after.error).toBeUndefined();

@@ -26,7 +26,12 @@ const scenario = () => emu.info.scenario;
 
 async function resolved(data: ICredentialDataDecryptedObject): Promise<ICredentialDataDecryptedObject> {
 	const store = newStore().add({ id: 'x', name: 'x', type: TYPE, data });
-	return await new HarnessCredentialsHelper(store).getDecrypted({} as IWorkflowExecuteAdditionalData, { id: 'x', name: 'x' }, TYPE, 'manual');
+	return await new HarnessCredentialsHelper(store).getDecrypted(
+		{} as IWorkflowExecuteAdditionalData,
+		{ id: 'x', name: 'x' },
+		TYPE,
+		'manual',
+	);
 }
 
 /** What n8n's OAuth2 credential controller does on Connect and on the callback. */
@@ -58,7 +63,11 @@ async function connect(data: ICredentialDataDecryptedObject): Promise<ICredentia
 		client_id: String(c.clientId),
 		client_secret: String(c.clientSecret),
 	});
-	const token = await fetch(String(c.accessTokenUrl), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+	const token = await fetch(String(c.accessTokenUrl), {
+		method: 'POST',
+		headers: { 'content-type': 'application/x-www-form-urlencoded' },
+		body,
+	});
 	expect(token.status).toBe(200);
 	const tokenData = (await token.json()) as Record<string, unknown>;
 	expect(tokenData.refresh_token).toEqual(expect.any(String));
@@ -82,7 +91,12 @@ describe('hidden properties n8n resolves', () => {
 		['usGovDod', 'https://login.microsoftonline.us', 'https://dod-graph.microsoft.us'],
 		['china', 'https://login.chinacloudapi.cn', 'https://microsoftgraph.chinacloudapi.cn'],
 	])('%s cloud', async (cloud, login, graph) => {
-		const c = await resolved({ cloud, tenantId: 'contoso.onmicrosoft.com', clientId: 'c', permissions: 'Mail.Send.Shared, offline_access User.Read' } as ICredentialDataDecryptedObject);
+		const c = await resolved({
+			cloud,
+			tenantId: 'contoso.onmicrosoft.com',
+			clientId: 'c',
+			permissions: 'Mail.Send.Shared, offline_access User.Read',
+		} as ICredentialDataDecryptedObject);
 		expect(c.authUrl).toBe(`${login}/contoso.onmicrosoft.com/oauth2/v2.0/authorize`);
 		expect(c.accessTokenUrl).toBe(`${login}/contoso.onmicrosoft.com/oauth2/v2.0/token`);
 		expect(c.scope).toBe(`openid offline_access ${graph}/Mail.Send.Shared ${graph}/User.Read`);
@@ -91,9 +105,17 @@ describe('hidden properties n8n resolves', () => {
 	});
 
 	it('custom cloud trims trailing slashes and a pasted /v1.0', async () => {
-		const c = await resolved({ cloud: 'custom', authorityHost: 'https://login.example.gov/', graphBaseUrl: 'https://graph.example.gov/v1.0', tenantId: 't1', selectAccount: false } as ICredentialDataDecryptedObject);
+		const c = await resolved({
+			cloud: 'custom',
+			authorityHost: 'https://login.example.gov/',
+			graphBaseUrl: 'https://graph.example.gov/v1.0',
+			tenantId: 't1',
+			selectAccount: false,
+		} as ICredentialDataDecryptedObject);
 		expect(c.authUrl).toBe('https://login.example.gov/t1/oauth2/v2.0/authorize');
-		expect(c.scope).toBe('openid offline_access https://graph.example.gov/Mail.Send.Shared https://graph.example.gov/Mail.ReadWrite.Shared');
+		expect(c.scope).toBe(
+			'openid offline_access https://graph.example.gov/Mail.Send.Shared https://graph.example.gov/Mail.ReadWrite.Shared',
+		);
 		expect(c.authQueryParameters).toBe('');
 	});
 });

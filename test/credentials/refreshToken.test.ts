@@ -4,7 +4,15 @@
  */
 import type { ICredentialDataDecryptedObject } from 'n8n-workflow';
 import { startEmulator, type EmulatorHandle } from '../emulator';
-import { counts, customCloud, everythingAbout, expectNoSecrets, newStore, probe, thrownByPreAuthentication } from './helpers';
+import {
+	counts,
+	customCloud,
+	everythingAbout,
+	expectNoSecrets,
+	newStore,
+	probe,
+	thrownByPreAuthentication,
+} from './helpers';
 import { seedRefreshToken } from './seedToken';
 import { pressTest } from './testButton';
 
@@ -20,7 +28,11 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
-	await emu.admin('Set-Settings', { AccessTokenLifetimeSeconds: 3600, RefreshTokenLifetimeSeconds: 90 * 86400, RefreshTokenMaxAgeSeconds: 0 });
+	await emu.admin('Set-Settings', {
+		AccessTokenLifetimeSeconds: 3600,
+		RefreshTokenLifetimeSeconds: 90 * 86400,
+		RefreshTokenMaxAgeSeconds: 0,
+	});
 	await emu.admin('Clear-TokenOutage', {});
 	await emu.admin('Clear-RequestLog', {});
 });
@@ -44,7 +56,11 @@ async function directRefresh(refreshToken: string): Promise<{ status: number; bo
 	const response = await fetch(`${emu.info.authorityHost}/${scenario().tenant.id}/oauth2/v2.0/token`, {
 		method: 'POST',
 		headers: { 'content-type': 'application/x-www-form-urlencoded' },
-		body: new URLSearchParams({ grant_type: 'refresh_token', client_id: scenario().apps.publicClient.appId, refresh_token: refreshToken }).toString(),
+		body: new URLSearchParams({
+			grant_type: 'refresh_token',
+			client_id: scenario().apps.publicClient.appId,
+			refresh_token: refreshToken,
+		}).toString(),
 	});
 	return { status: response.status, body: (await response.json()) as { error_codes?: number[] } };
 }
@@ -62,7 +78,11 @@ describe('seeded refresh token', () => {
 		expect(saved.refreshToken).not.toBe(seeded);
 		expect(store.stats('r1')).toMatchObject({ preAuthentication: 1, updates: 1 });
 		expect(await counts(emu)).toMatchObject({ token: 1, graph: 3, discovery: 0 });
-		expectNoSecrets(run.logText + JSON.stringify(run.items), [seeded, String(saved.refreshToken), String(saved.accessToken)]);
+		expectNoSecrets(run.logText + JSON.stringify(run.items), [
+			seeded,
+			String(saved.refreshToken),
+			String(saved.accessToken),
+		]);
 	});
 
 	it('keeps working across simulated hours past the first refresh token lifetime, one token request per lifetime', async () => {
@@ -113,7 +133,13 @@ describe('seeded refresh token', () => {
 });
 
 describe('invalid_grant and other failures say how to seed again, without leaking the token', () => {
-	const cases: Array<{ name: string; settings?: object; prepare: (rt: string) => Promise<string>; code: RegExp; seedHint: boolean }> = [
+	const cases: Array<{
+		name: string;
+		settings?: object;
+		prepare: (rt: string) => Promise<string>;
+		code: RegExp;
+		seedHint: boolean;
+	}> = [
 		{
 			name: 'revoked (Revoke-MgUserSignInSession)',
 			prepare: async (rt) => {
@@ -144,11 +170,19 @@ describe('invalid_grant and other failures say how to seed again, without leakin
 			code: /has expired \(AADSTS70008\)/,
 			seedHint: true,
 		},
-		{ name: 'garbage token', prepare: async () => 'not-a-refresh-token-0123456789', code: /is not valid \(AADSTS9002313\)/, seedHint: true },
+		{
+			name: 'garbage token',
+			prepare: async () => 'not-a-refresh-token-0123456789',
+			code: /is not valid \(AADSTS9002313\)/,
+			seedHint: true,
+		},
 		{
 			name: 'consent missing',
 			prepare: async (rt) => {
-				await emu.admin('Revoke-DelegatedPermission', { AppId: scenario().apps.publicClient.appId, Permission: 'Mail.ReadWrite.Shared' });
+				await emu.admin('Revoke-DelegatedPermission', {
+					AppId: scenario().apps.publicClient.appId,
+					Permission: 'Mail.ReadWrite.Shared',
+				});
 				return rt;
 			},
 			code: /Consent is missing .*\(AADSTS65001\)/,
@@ -176,17 +210,31 @@ describe('invalid_grant and other failures say how to seed again, without leakin
 			if (c.seedHint) expect(run.error?.description).toContain('npx n8n-nodes-scoped-mailbox seed');
 			expect(store.data('f1').refreshToken).toBe(refreshToken); // nothing saved on failure
 			const continued = await probe(store, TYPE, 'f1', shared(), { continueOnFail: true, items: 2 });
-			expect(continued.items.map((i) => i.json.error)).toEqual([expect.stringMatching(c.code), expect.stringMatching(c.code)]);
+			expect(continued.items.map((i) => i.json.error)).toEqual([
+				expect.stringMatching(c.code),
+				expect.stringMatching(c.code),
+			]);
 			const test = await pressTest(TYPE, credential(refreshToken));
 			expect(test.status).toBe('Error');
 			expect(test.message).toMatch(c.code);
 			expect(thrownByPreAuthentication.length).toBeGreaterThan(0);
-			const haystack = [everythingAbout(thrownByPreAuthentication.splice(0)), run.errorText, everythingAbout(run.error), run.logText, JSON.stringify(continued.items), continued.logText, test.message].join('\n');
+			const haystack = [
+				everythingAbout(thrownByPreAuthentication.splice(0)),
+				run.errorText,
+				everythingAbout(run.error),
+				run.logText,
+				JSON.stringify(continued.items),
+				continued.logText,
+				test.message,
+			].join('\n');
 			expectNoSecrets(haystack, [refreshToken, seeded]);
 			expect(haystack).not.toMatch(/refresh_token=|eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\./);
 		} finally {
 			await emu.admin('Clear-TokenOutage', {});
-			await emu.admin('Grant-DelegatedPermission', { AppId: scenario().apps.publicClient.appId, Permission: 'Mail.ReadWrite.Shared' });
+			await emu.admin('Grant-DelegatedPermission', {
+				AppId: scenario().apps.publicClient.appId,
+				Permission: 'Mail.ReadWrite.Shared',
+			});
 		}
 	});
 });

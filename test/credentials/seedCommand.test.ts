@@ -62,18 +62,27 @@ function runSeed(args: string[], onCode?: (userCode: string) => Promise<void>): 
 }
 
 const baseArgs = () => [
-	'--tenant', emu.info.scenario.tenant.id,
-	'--client-id', emu.info.scenario.apps.publicClient.appId,
-	'--cloud', 'custom',
-	'--authority-host', emu.info.authorityHost,
-	'--graph-base-url', emu.info.graphBaseUrl,
+	'--tenant',
+	emu.info.scenario.tenant.id,
+	'--client-id',
+	emu.info.scenario.apps.publicClient.appId,
+	'--cloud',
+	'custom',
+	'--authority-host',
+	emu.info.authorityHost,
+	'--graph-base-url',
+	emu.info.graphBaseUrl,
 ];
 
 async function refreshWorks(refreshToken: string): Promise<boolean> {
 	const response = await fetch(`${emu.info.authorityHost}/${emu.info.scenario.tenant.id}/oauth2/v2.0/token`, {
 		method: 'POST',
 		headers: { 'content-type': 'application/x-www-form-urlencoded' },
-		body: new URLSearchParams({ grant_type: 'refresh_token', client_id: emu.info.scenario.apps.publicClient.appId, refresh_token: refreshToken }).toString(),
+		body: new URLSearchParams({
+			grant_type: 'refresh_token',
+			client_id: emu.info.scenario.apps.publicClient.appId,
+			refresh_token: refreshToken,
+		}).toString(),
 	});
 	return response.status === 200;
 }
@@ -128,7 +137,12 @@ it('explains usage errors and an unknown app', async () => {
 	expect(missing.stderr).toMatch(/--tenant is required/);
 	expect(missing.stderr).toMatch(/Usage: npx n8n-nodes-scoped-mailbox seed/);
 
-	const unknownApp = await runSeed([...baseArgs().slice(0, 2), '--client-id', '0d2c4f8e-aaaa-4bbb-8ccc-9dddeeeeffff', ...baseArgs().slice(4)]);
+	const unknownApp = await runSeed([
+		...baseArgs().slice(0, 2),
+		'--client-id',
+		'0d2c4f8e-aaaa-4bbb-8ccc-9dddeeeeffff',
+		...baseArgs().slice(4),
+	]);
 	expect(unknownApp.code).toBe(1);
 	expect(unknownApp.stderr).toMatch(/AADSTS700016/);
 }, 60_000);

@@ -9,9 +9,12 @@ export async function seedRefreshToken(
 ): Promise<string> {
 	const { authorityHost, graphBaseUrl, scenario } = emu.info;
 	const base = `${authorityHost}/${scenario.tenant.id}/oauth2/v2.0`;
-	const scope = options.scope ?? `offline_access ${graphBaseUrl}/Mail.Send.Shared ${graphBaseUrl}/Mail.ReadWrite.Shared`;
+	const scope =
+		options.scope ?? `offline_access ${graphBaseUrl}/Mail.Send.Shared ${graphBaseUrl}/Mail.ReadWrite.Shared`;
 	const headers = { 'content-type': 'application/x-www-form-urlencoded' };
-	const code = (await (await fetch(`${base}/devicecode`, { method: 'POST', headers, body: form({ client_id: options.clientId, scope }) })).json()) as {
+	const code = (await (
+		await fetch(`${base}/devicecode`, { method: 'POST', headers, body: form({ client_id: options.clientId, scope }) })
+	).json()) as {
 		user_code: string;
 		device_code: string;
 	};
@@ -22,7 +25,9 @@ export async function seedRefreshToken(
 		device_code: code.device_code,
 	};
 	if (options.clientSecret) body.client_secret = options.clientSecret;
-	const token = (await (await fetch(`${base}/token`, { method: 'POST', headers, body: form(body) })).json()) as { refresh_token?: string };
+	const token = (await (await fetch(`${base}/token`, { method: 'POST', headers, body: form(body) })).json()) as {
+		refresh_token?: string;
+	};
 	if (!token.refresh_token) throw new Error(`seeding failed: ${JSON.stringify(token).slice(0, 300)}`);
 	return token.refresh_token;
 }

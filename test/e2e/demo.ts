@@ -11,7 +11,14 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { REPO_ROOT, sleep, startEmulatorProcess, startN8n, type EmulatorProcess, type N8nServer } from './n8nServer';
 import { isN8nInstalled, n8nCacheDir, N8N_VERSION } from './install-n8n';
-import { listStep, managedIdentityCredential, manualWorkflow, sendStep, testAccessStep, triggerWorkflow } from './templates';
+import {
+	listStep,
+	managedIdentityCredential,
+	manualWorkflow,
+	sendStep,
+	testAccessStep,
+	triggerWorkflow,
+} from './templates';
 
 const args = process.argv.slice(2);
 const once = args.includes('--once');
@@ -79,7 +86,9 @@ async function main(): Promise<number> {
 			keepUserFolder: false,
 		});
 		const t = n8n.timings;
-		say(`Ready after ${elapsed()}: install ${t.installN8n} s, build ${t.build ?? 0} s, pack ${t.pack} s, package install ${t.installPackage} s, n8n start ${t.startN8n} s`);
+		say(
+			`Ready after ${elapsed()}: install ${t.installN8n} s, build ${t.build ?? 0} s, pack ${t.pack} s, package install ${t.installPackage} s, n8n start ${t.startN8n} s`,
+		);
 
 		const mailbox = (key: string) => info.scenario.mailboxes[key].upn;
 		const shared = mailbox('notifications');
@@ -89,12 +98,20 @@ async function main(): Promise<number> {
 		await n8n.importWorkflow(
 			manualWorkflow(SCENARIO_WORKFLOW, 'Logic App scenario: managed identity scoped to a shared mailbox', [
 				sendStep('Send from the shared mailbox', credential, shared, mailbox('adele'), 'Order 1042 shipped'),
-				sendStep('Send from another mailbox (must be denied)', credential, other, mailbox('adele'), 'This must not be sent'),
+				sendStep(
+					'Send from another mailbox (must be denied)',
+					credential,
+					other,
+					mailbox('adele'),
+					'This must not be sent',
+				),
 				listStep('List the shared mailbox', credential, shared, 5),
 				testAccessStep('Test Access', credential, shared, other, ['readMetadata', 'readContent']),
 			]),
 		);
-		await n8n.importWorkflow(triggerWorkflow(TRIGGER_WORKFLOW, 'Logic App scenario: new mail in the shared mailbox', credential, shared));
+		await n8n.importWorkflow(
+			triggerWorkflow(TRIGGER_WORKFLOW, 'Logic App scenario: new mail in the shared mailbox', credential, shared),
+		);
 		await emulator.admin('Clear-RequestLog');
 		await n8n.activate(TRIGGER_WORKFLOW);
 
@@ -103,21 +120,39 @@ async function main(): Promise<number> {
 		const out = run.outputs;
 		const checks: Check[] = [];
 		const sendShared = out['Send from the shared mailbox']?.[0] ?? {};
-		checks.push({ label: `Send as ${shared}`, ok: !sendShared.error, detail: sendShared.error ? String(sendShared.error) : 'sent (Graph 202)' });
+		checks.push({
+			label: `Send as ${shared}`,
+			ok: !sendShared.error,
+			detail: sendShared.error ? String(sendShared.error) : 'sent (Graph 202)',
+		});
 		const denied = out['Send from another mailbox (must be denied)']?.[0] ?? {};
-		checks.push({ label: `Send as ${other}`, ok: Boolean(denied.error), detail: denied.error ? `denied: ${firstSentence(String(denied.error))}` : 'SENT: the identity is not scoped!' });
+		checks.push({
+			label: `Send as ${other}`,
+			ok: Boolean(denied.error),
+			detail: denied.error ? `denied: ${firstSentence(String(denied.error))}` : 'SENT: the identity is not scoped!',
+		});
 		const listed = out['List the shared mailbox'] ?? [];
 		checks.push({
 			label: `List ${shared}`,
 			ok: listed.length > 0 && !listed[0].error,
-			detail: listed[0]?.error ? String(listed[0].error) : `${listed.length} messages, newest: "${listed[0]?.subject ?? ''}"`,
+			detail: listed[0]?.error
+				? String(listed[0].error)
+				: `${listed.length} messages, newest: "${listed[0]?.subject ?? ''}"`,
 		});
 		const access = out['Test Access'] ?? [];
 		const finding = access[0]?.finding;
 		checks.push({
 			label: 'Test Access',
 			ok: finding === 'scoped correctly',
-			detail: access.map((row: any) => `${row.mailbox} (${row.role}): ${Object.entries(row.verdicts ?? {}).map(([k, v]) => `${k} ${v}`).join(', ')}`).join('; ') + ` => ${finding}`,
+			detail:
+				access
+					.map(
+						(row: any) =>
+							`${row.mailbox} (${row.role}): ${Object.entries(row.verdicts ?? {})
+								.map(([k, v]) => `${k} ${v}`)
+								.join(', ')}`,
+					)
+					.join('; ') + ` => ${finding}`,
 		});
 
 		say(`Trigger: waiting for the first poll, then delivering a message to ${shared}...`);
@@ -129,7 +164,9 @@ async function main(): Promise<number> {
 		for (const check of checks) say(`  ${check.ok ? 'PASS' : 'FAIL'}  ${check.label}: ${check.detail}`);
 		const sent = await emulator.admin<Array<{ Subject: string }>>('Get-SentMessages', { Mailbox: shared });
 		const sentByOther = await emulator.admin<Array<{ Subject: string }>>('Get-SentMessages', { Mailbox: other });
-		say(`  Emulator: Sent Items of ${shared}: ${sent.map((m) => `"${m.Subject}"`).join(', ') || 'none'}; of ${other}: ${sentByOther.length} message(s).`);
+		say(
+			`  Emulator: Sent Items of ${shared}: ${sent.map((m) => `"${m.Subject}"`).join(', ') || 'none'}; of ${other}: ${sentByOther.length} message(s).`,
+		);
 		const failed = checks.filter((c) => !c.ok).length;
 		say(`  ${checks.length - failed} of ${checks.length} checks passed in ${elapsed()}.`);
 
@@ -141,7 +178,9 @@ async function main(): Promise<number> {
 		say(`n8n is open at ${n8n.url}`);
 		say(`  Sign in as ${n8n.owner.email} / ${n8n.owner.password}`);
 		say(`  Workflows: "Logic App scenario ..." (run it again with "Execute workflow"), and the active trigger.`);
-		say(`  Deliver more mail: curl --cacert ${info.caCertPath} -X POST ${info.adminUrl}/Deliver-Message -H 'content-type: application/json' -d '{"To":"${shared}","Subject":"Hello"}'`);
+		say(
+			`  Deliver more mail: curl --cacert ${info.caCertPath} -X POST ${info.adminUrl}/Deliver-Message -H 'content-type: application/json' -d '{"To":"${shared}","Subject":"Hello"}'`,
+		);
 		say(`  n8n's log: ${logFile}`);
 		say('Press Ctrl-C to stop.');
 		await new Promise(() => undefined);
@@ -170,7 +209,12 @@ async function runTrigger(emulator: EmulatorProcess, n8n: N8nServer, shared: str
 	}
 	const subject = `Invoice ${Math.floor(Math.random() * 9000) + 1000} received`;
 	const deliveredAt = Date.now();
-	await emulator.admin('Deliver-Message', { To: shared, From: 'vendor@fabrikam.com', Subject: subject, Body: 'Please find the invoice attached.' });
+	await emulator.admin('Deliver-Message', {
+		To: shared,
+		From: 'vendor@fabrikam.com',
+		Subject: subject,
+		Body: 'Please find the invoice attached.',
+	});
 	say(`  delivered "${subject}"; the trigger polls every minute...`);
 	try {
 		const execution = await n8n.waitForExecution(TRIGGER_WORKFLOW, {
@@ -178,7 +222,11 @@ async function runTrigger(emulator: EmulatorProcess, n8n: N8nServer, shared: str
 			timeoutMs: 150_000,
 			match: (e) => JSON.stringify(e.data?.resultData?.runData?.['New Mail'] ?? '').includes(subject),
 		});
-		return { label, ok: execution.status === 'success', detail: `execution ${execution.id} started by "${subject}" after ${((Date.parse(execution.startedAt) - deliveredAt) / 1000).toFixed(0)} s` };
+		return {
+			label,
+			ok: execution.status === 'success',
+			detail: `execution ${execution.id} started by "${subject}" after ${((Date.parse(execution.startedAt) - deliveredAt) / 1000).toFixed(0)} s`,
+		};
 	} catch (error) {
 		return { label, ok: false, detail: (error as Error).message };
 	}

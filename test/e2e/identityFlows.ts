@@ -10,11 +10,19 @@ import { delegatedScopes } from './templates';
 function httpsForm(url: string, form: Record<string, string>, ca: Buffer): Promise<{ status: number; body: any }> {
 	return new Promise((resolve, reject) => {
 		const payload = new URLSearchParams(form).toString();
-		const req = httpsRequest(url, { method: 'POST', ca, headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(payload) } }, (res) => {
-			let text = '';
-			res.on('data', (c) => (text += c));
-			res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : undefined }));
-		});
+		const req = httpsRequest(
+			url,
+			{
+				method: 'POST',
+				ca,
+				headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(payload) },
+			},
+			(res) => {
+				let text = '';
+				res.on('data', (c) => (text += c));
+				res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : undefined }));
+			},
+		);
 		req.on('error', reject);
 		req.end(payload);
 	});
@@ -36,7 +44,12 @@ function httpsGetNoFollow(url: string, ca: Buffer): Promise<{ status: number; lo
  * A user's refresh token, as the device-code seeding would hand it over. The emulator's password grant (ROPC)
  * stands in for the interactive part, which the seeding command's own tests cover.
  */
-export async function seedRefreshToken(emulator: EmulatorProcess, appKey: string, userKey: string, scope = delegatedScopes(emulator.info)): Promise<string> {
+export async function seedRefreshToken(
+	emulator: EmulatorProcess,
+	appKey: string,
+	userKey: string,
+	scope = delegatedScopes(emulator.info),
+): Promise<string> {
 	const { info } = emulator;
 	const app = info.scenario.apps[appKey];
 	const user = info.scenario.mailboxes[userKey];
@@ -46,12 +59,18 @@ export async function seedRefreshToken(emulator: EmulatorProcess, appKey: string
 		{ grant_type: 'password', client_id: app.appId, username: user.upn, password: user.password, scope },
 		readFileSync(info.caCertPath),
 	);
-	if (res.status !== 200 || !res.body?.refresh_token) throw new Error(`password grant failed: ${res.status} ${JSON.stringify(res.body)}`);
+	if (res.status !== 200 || !res.body?.refresh_token)
+		throw new Error(`password grant failed: ${res.status} ${JSON.stringify(res.body)}`);
 	return res.body.refresh_token as string;
 }
 
 /** Whether the identity platform still accepts a refresh token (it rotates; the old one stays valid, as in Entra). */
-export async function redeemRefreshToken(emulator: EmulatorProcess, appKey: string, refreshToken: string, scope = delegatedScopes(emulator.info)): Promise<{ status: number; body: any }> {
+export async function redeemRefreshToken(
+	emulator: EmulatorProcess,
+	appKey: string,
+	refreshToken: string,
+	scope = delegatedScopes(emulator.info),
+): Promise<{ status: number; body: any }> {
 	const { info } = emulator;
 	return httpsForm(
 		`${info.authorityHost}/${info.scenario.tenant.id}/oauth2/v2.0/token`,
@@ -68,12 +87,14 @@ export async function redeemRefreshToken(emulator: EmulatorProcess, appKey: stri
 export async function connectOAuth2(n8n: N8nServer, emulator: EmulatorProcess, credentialId: string): Promise<void> {
 	const authUrl = await n8n.rest<string>('GET', `/oauth2-credential/auth?id=${encodeURIComponent(credentialId)}`);
 	const authorize = await httpsGetNoFollow(authUrl, readFileSync(emulator.info.caCertPath));
-	if (authorize.status !== 302 || !authorize.location) throw new Error(`authorize answered ${authorize.status}: ${authorize.text.slice(0, 500)}`);
+	if (authorize.status !== 302 || !authorize.location)
+		throw new Error(`authorize answered ${authorize.status}: ${authorize.text.slice(0, 500)}`);
 	const callback = new URL(authorize.location);
-	if (callback.searchParams.get('error')) throw new Error(`authorize refused: ${callback.searchParams.get('error_description')}`);
+	if (callback.searchParams.get('error'))
+		throw new Error(`authorize refused: ${callback.searchParams.get('error_description')}`);
 	const res = await n8n.fetchAsOwner(callback.toString());
 	const page = await res.text();
-	if (res.status !== 200 || /error/i.test(page.replace(/<script[\s\S]*?<\/script>/g, '')) && !/success/i.test(page)) {
+	if (res.status !== 200 || (/error/i.test(page.replace(/<script[\s\S]*?<\/script>/g, '')) && !/success/i.test(page))) {
 		throw new Error(`n8n's OAuth2 callback answered ${res.status}: ${page.slice(0, 800)}`);
 	}
 }

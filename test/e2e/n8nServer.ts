@@ -15,7 +15,16 @@
  *   REST API as the owner.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+	existsSync,
+	mkdirSync,
+	mkdtempSync,
+	readFileSync,
+	readdirSync,
+	rmSync,
+	statSync,
+	writeFileSync,
+} from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
@@ -51,9 +60,17 @@ interface Run {
 }
 
 /** Runs a command to completion; rejects only when it cannot start. */
-export function runCommand(cmd: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Run> {
+export function runCommand(
+	cmd: string,
+	args: string[],
+	options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<Run> {
 	return new Promise((resolveRun, reject) => {
-		const child = spawn(cmd, args, { cwd: options.cwd ?? REPO_ROOT, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+		const child = spawn(cmd, args, {
+			cwd: options.cwd ?? REPO_ROOT,
+			env: options.env ?? process.env,
+			stdio: ['ignore', 'pipe', 'pipe'],
+		});
 		let stdout = '';
 		let stderr = '';
 		child.stdout.on('data', (c) => (stdout += c));
@@ -74,7 +91,10 @@ export function runCommand(cmd: string, args: string[], options: { cwd?: string;
 
 async function mustRun(cmd: string, args: string[], options: Parameters<typeof runCommand>[2] = {}): Promise<Run> {
 	const run = await runCommand(cmd, args, options);
-	if (run.code !== 0) throw new Error(`${cmd} ${args.join(' ')} exited with ${run.code}\n${run.stdout.slice(-3000)}\n${run.stderr.slice(-3000)}`);
+	if (run.code !== 0)
+		throw new Error(
+			`${cmd} ${args.join(' ')} exited with ${run.code}\n${run.stdout.slice(-3000)}\n${run.stderr.slice(-3000)}`,
+		);
 	return run;
 }
 
@@ -102,7 +122,10 @@ export interface EmulatorProcess {
 	close(): Promise<void>;
 }
 
-export function httpsJson<T>(url: string, options: { method?: string; body?: unknown; ca?: Buffer; headers?: Record<string, string> } = {}): Promise<{ status: number; body: T; headers: Record<string, string | string[] | undefined> }> {
+export function httpsJson<T>(
+	url: string,
+	options: { method?: string; body?: unknown; ca?: Buffer; headers?: Record<string, string> } = {},
+): Promise<{ status: number; body: T; headers: Record<string, string | string[] | undefined> }> {
 	return new Promise((resolveRequest, reject) => {
 		const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
 		const req = httpsRequest(
@@ -110,7 +133,11 @@ export function httpsJson<T>(url: string, options: { method?: string; body?: unk
 			{
 				method: options.method ?? 'POST',
 				ca: options.ca,
-				headers: { 'content-type': 'application/json', ...(payload ? { 'content-length': Buffer.byteLength(payload) } : {}), ...options.headers },
+				headers: {
+					'content-type': 'application/json',
+					...(payload ? { 'content-length': Buffer.byteLength(payload) } : {}),
+					...options.headers,
+				},
 			},
 			(res) => {
 				let text = '';
@@ -133,14 +160,29 @@ export function httpsJson<T>(url: string, options: { method?: string; body?: unk
 }
 
 /** The emulator CLI as its own process (`tsx test/emulator/cli.ts`), with the machine's Node. */
-export async function startEmulatorProcess(scenario: string, options: { log?: Log; port?: number } = {}): Promise<EmulatorProcess> {
+export async function startEmulatorProcess(
+	scenario: string,
+	options: { log?: Log; port?: number } = {},
+): Promise<EmulatorProcess> {
 	const log = options.log ?? quiet;
 	// One process (no tsx wrapper), so stopping it stops the emulator.
-	const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'test', 'emulator', 'cli.ts'), '--port', String(options.port ?? 0), '--scenario', scenario], {
-		cwd: REPO_ROOT,
-		env: cleanEnv(),
-		stdio: ['ignore', 'pipe', 'pipe'],
-	});
+	const child = spawn(
+		process.execPath,
+		[
+			'--import',
+			'tsx',
+			join(REPO_ROOT, 'test', 'emulator', 'cli.ts'),
+			'--port',
+			String(options.port ?? 0),
+			'--scenario',
+			scenario,
+		],
+		{
+			cwd: REPO_ROOT,
+			env: cleanEnv(),
+			stdio: ['ignore', 'pipe', 'pipe'],
+		},
+	);
 	killOnExit(child);
 	let stderr = '';
 	child.stderr!.on('data', (c) => {
@@ -148,7 +190,10 @@ export async function startEmulatorProcess(scenario: string, options: { log?: Lo
 	});
 	const info = await new Promise<EmulatorInfo>((resolveInfo, reject) => {
 		let buffer = '';
-		const timer = setTimeout(() => reject(new Error(`emulator did not print its info line within 60 s\n${stderr}`)), 60_000);
+		const timer = setTimeout(
+			() => reject(new Error(`emulator did not print its info line within 60 s\n${stderr}`)),
+			60_000,
+		);
 		const onData = (chunk: Buffer) => {
 			buffer += chunk;
 			const newline = buffer.indexOf('\n');
@@ -174,7 +219,8 @@ export async function startEmulatorProcess(scenario: string, options: { log?: Lo
 		info,
 		async admin<T>(operation: string, body: object = {}) {
 			const res = await httpsJson<T>(`${info.adminUrl}/${operation}`, { body, ca });
-			if (res.status >= 400) throw new Error(`emulator admin ${operation} answered ${res.status}: ${JSON.stringify(res.body)}`);
+			if (res.status >= 400)
+				throw new Error(`emulator admin ${operation} answered ${res.status}: ${JSON.stringify(res.body)}`);
 			return res.body;
 		},
 		close: () => stopChild(child),
@@ -221,13 +267,19 @@ function newestMtime(dir: string): number {
  * every build), so a test run after `npm test`'s own build does not rebuild dist/ under other tests.
  */
 export async function buildPackage(log: Log = quiet): Promise<{ built: boolean; seconds: number }> {
-	const manifest = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { n8n: { nodes: string[]; credentials: string[] } };
+	const manifest = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {
+		n8n: { nodes: string[]; credentials: string[] };
+	};
 	const entries = [...manifest.n8n.nodes, ...manifest.n8n.credentials].map((file) => join(REPO_ROOT, file));
 	const sources = Math.max(
 		...['nodes', 'credentials', 'icons'].map((d) => newestMtime(join(REPO_ROOT, d))),
-		...['package.json', 'gulpfile.js', 'tsconfig.build.json'].filter((f) => existsSync(join(REPO_ROOT, f))).map((f) => statSync(join(REPO_ROOT, f)).mtimeMs),
+		...['package.json', 'gulpfile.js', 'tsconfig.build.json']
+			.filter((f) => existsSync(join(REPO_ROOT, f)))
+			.map((f) => statSync(join(REPO_ROOT, f)).mtimeMs),
 	);
-	const built = entries.every((file) => existsSync(file)) ? Math.min(...entries.map((file) => statSync(file).mtimeMs)) : 0;
+	const built = entries.every((file) => existsSync(file))
+		? Math.min(...entries.map((file) => statSync(file).mtimeMs))
+		: 0;
 	if (built >= sources) return { built: false, seconds: 0 };
 	const started = Date.now();
 	log('building the package (npm run build)');
@@ -239,7 +291,10 @@ export async function buildPackage(log: Log = quiet): Promise<{ built: boolean; 
 export async function packPackage(outDir: string): Promise<string> {
 	mkdirSync(outDir, { recursive: true });
 	// dist/ is fresh (buildPackage): skip prepack's second build.
-	const run = await mustRun('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', outDir], { env: npmEnv(cleanEnv()), timeoutMs: 120_000 });
+	const run = await mustRun('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', outDir], {
+		env: npmEnv(cleanEnv()),
+		timeoutMs: 120_000,
+	});
 	const [packed] = JSON.parse(run.stdout) as { filename: string }[];
 	return join(outDir, packed.filename);
 }
@@ -249,23 +304,48 @@ export async function packPackage(outDir: string): Promise<string> {
  * (downloadPackage in n8n 2.41): extract into node_modules/<name>, strip dev/peer/optional dependencies,
  * `npm install` the runtime dependencies there with the same flags, and record it in the folder's ledger.
  */
-export async function installPackageIntoN8n(tarball: string, userFolder: string, env: NodeJS.ProcessEnv): Promise<string> {
+export async function installPackageIntoN8n(
+	tarball: string,
+	userFolder: string,
+	env: NodeJS.ProcessEnv,
+): Promise<string> {
 	const nodesDir = join(userFolder, '.n8n', 'nodes');
 	const packageDir = join(nodesDir, 'node_modules', PACKAGE_NAME);
 	mkdirSync(packageDir, { recursive: true });
 	await mustRun('tar', ['-xzf', tarball, '-C', packageDir, '--strip-components=1']);
 	const packageJsonPath = join(packageDir, 'package.json');
-	const { devDependencies, peerDependencies, optionalDependencies, ...packageJson } = JSON.parse(readFileSync(packageJsonPath, 'utf8'));
+	const { devDependencies, peerDependencies, optionalDependencies, ...packageJson } = JSON.parse(
+		readFileSync(packageJsonPath, 'utf8'),
+	);
 	void devDependencies;
 	void peerDependencies;
 	void optionalDependencies;
 	writeFileSync(packageJsonPath, JSON.stringify(packageJson, null, 2));
-	await mustRun('npm', ['install', '--audit=false', '--fund=false', '--bin-links=false', '--install-strategy=shallow', '--ignore-scripts=true', '--package-lock=false'], {
-		cwd: packageDir,
-		env,
-		timeoutMs: 300_000,
-	});
-	writeFileSync(join(nodesDir, 'package.json'), JSON.stringify({ name: 'installed-nodes', private: true, dependencies: { [PACKAGE_NAME]: packageJson.version } }, null, 2));
+	await mustRun(
+		'npm',
+		[
+			'install',
+			'--audit=false',
+			'--fund=false',
+			'--bin-links=false',
+			'--install-strategy=shallow',
+			'--ignore-scripts=true',
+			'--package-lock=false',
+		],
+		{
+			cwd: packageDir,
+			env,
+			timeoutMs: 300_000,
+		},
+	);
+	writeFileSync(
+		join(nodesDir, 'package.json'),
+		JSON.stringify(
+			{ name: 'installed-nodes', private: true, dependencies: { [PACKAGE_NAME]: packageJson.version } },
+			null,
+			2,
+		),
+	);
 	return packageDir;
 }
 
@@ -326,7 +406,10 @@ export interface N8nServer {
 	/** One execution with its run data. */
 	execution(executionId: string): Promise<any>;
 	/** The first finished execution started at or after `after` (ms) that `match` accepts. */
-	waitForExecution(workflowId: string, options?: { after?: number; timeoutMs?: number; match?: (execution: any) => boolean }): Promise<any>;
+	waitForExecution(
+		workflowId: string,
+		options?: { after?: number; timeoutMs?: number; match?: (execution: any) => boolean },
+	): Promise<any>;
 	stop(): Promise<void>;
 }
 
@@ -375,7 +458,10 @@ export async function startN8n(options: N8nServerOptions): Promise<N8nServer> {
 	const userFolder = mkdtempSync(join(tmpdir(), 'scoped-mailbox-e2e-n8n-'));
 	const tarball = withPackage ? await time('pack', () => packPackage(join(userFolder, 'pack'))) : undefined;
 	const port = options.port ?? (await freePort());
-	const owner: Owner = options.owner ?? { email: 'owner@example.com', password: `Demo-${randomBytes(6).toString('hex')}` };
+	const owner: Owner = options.owner ?? {
+		email: 'owner@example.com',
+		password: `Demo-${randomBytes(6).toString('hex')}`,
+	};
 	const { info } = options.emulator;
 
 	const baseEnv: NodeJS.ProcessEnv = {
@@ -417,7 +503,11 @@ export async function startN8n(options: N8nServerOptions): Promise<N8nServer> {
 	};
 
 	let output = '';
-	const child = spawn(install.nodeBin, [install.n8nBin, 'start'], { cwd: userFolder, env: serverEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+	const child = spawn(install.nodeBin, [install.n8nBin, 'start'], {
+		cwd: userFolder,
+		env: serverEnv,
+		stdio: ['ignore', 'pipe', 'pipe'],
+	});
 	killOnExit(child);
 	const collect = (chunk: Buffer) => {
 		// Bounded: the demo may keep n8n running for hours.
@@ -431,7 +521,8 @@ export async function startN8n(options: N8nServerOptions): Promise<N8nServer> {
 	const waitReady = async () => {
 		const deadline = Date.now() + 180_000;
 		for (;;) {
-			if (child.exitCode !== null) throw new Error(`n8n exited with ${child.exitCode} during start:\n${output.slice(-5000)}`);
+			if (child.exitCode !== null)
+				throw new Error(`n8n exited with ${child.exitCode} during start:\n${output.slice(-5000)}`);
 			try {
 				const res = await fetch(`${url}/healthz/readiness`);
 				if (res.ok) break;
@@ -459,7 +550,10 @@ export async function startN8n(options: N8nServerOptions): Promise<N8nServer> {
 		});
 	const mustCli = async (args: string[]) => {
 		const run = await cli(args);
-		if (run.code !== 0) throw new Error(`n8n ${args.join(' ')} exited with ${run.code}\n${run.stdout.slice(-4000)}\n${run.stderr.slice(-4000)}`);
+		if (run.code !== 0)
+			throw new Error(
+				`n8n ${args.join(' ')} exited with ${run.code}\n${run.stdout.slice(-4000)}\n${run.stderr.slice(-4000)}`,
+			);
 		return run;
 	};
 
@@ -526,7 +620,9 @@ export async function startN8n(options: N8nServerOptions): Promise<N8nServer> {
 			try {
 				parsed = extractJson(run.stdout);
 			} catch (error) {
-				throw new Error(`n8n execute --id=${workflowId} exited with ${run.code} and no run data:\n${run.stdout.slice(-4000)}\n${run.stderr.slice(-4000)}`);
+				throw new Error(
+					`n8n execute --id=${workflowId} exited with ${run.code} and no run data:\n${run.stdout.slice(-4000)}\n${run.stderr.slice(-4000)}`,
+				);
 			}
 			return { run: parsed, ...outputsOf(parsed), seconds: Math.round((Date.now() - started) / 100) / 10 };
 		},
@@ -559,14 +655,22 @@ export async function startN8n(options: N8nServerOptions): Promise<N8nServer> {
 			const checked = new Set<string>();
 			for (;;) {
 				const finished = (await server.executions(workflowId))
-					.filter((e) => !['running', 'new', 'waiting'].includes(e.status) && Date.parse(e.startedAt ?? e.createdAt) >= after && !checked.has(String(e.id)))
+					.filter(
+						(e) =>
+							!['running', 'new', 'waiting'].includes(e.status) &&
+							Date.parse(e.startedAt ?? e.createdAt) >= after &&
+							!checked.has(String(e.id)),
+					)
 					.sort((a, b) => Number(a.id) - Number(b.id));
 				for (const summary of finished) {
 					checked.add(String(summary.id));
 					const full = await server.execution(String(summary.id));
 					if (!waitOptions.match || waitOptions.match(full)) return full;
 				}
-				if (Date.now() > deadline) throw new Error(`no matching execution of workflow ${workflowId} within the time limit (${checked.size} checked)`);
+				if (Date.now() > deadline)
+					throw new Error(
+						`no matching execution of workflow ${workflowId} within the time limit (${checked.size} checked)`,
+					);
 				await sleep(1000);
 			}
 		},

@@ -53,7 +53,13 @@ export function appSecretCredential(info: EmulatorInfo, appKey = 'rbac'): Creden
 		id: CREDENTIAL_IDS.appSecret,
 		name: `${app.displayName} (secret)`,
 		type: CREDENTIAL_TYPES.appApi,
-		data: { ...customCloud(info), tenantId: info.scenario.tenant.id, clientId: app.appId, authMethod: 'secret', clientSecret: app.secret },
+		data: {
+			...customCloud(info),
+			tenantId: info.scenario.tenant.id,
+			clientId: app.appId,
+			authMethod: 'secret',
+			clientSecret: app.secret,
+		},
 	};
 }
 
@@ -83,7 +89,11 @@ export function delegatedScopes(info: EmulatorInfo): string {
 	return ['offline_access', ...DELEGATED_PERMISSIONS.split(' ').map((p) => `${info.graphBaseUrl}/${p}`)].join(' ');
 }
 
-export function refreshTokenCredential(info: EmulatorInfo, refreshToken: string, appKey = 'publicClient'): CredentialJson {
+export function refreshTokenCredential(
+	info: EmulatorInfo,
+	refreshToken: string,
+	appKey = 'publicClient',
+): CredentialJson {
 	const app = info.scenario.apps[appKey];
 	return {
 		id: CREDENTIAL_IDS.refreshToken,
@@ -178,14 +188,52 @@ export function actionNode(
 	};
 }
 
-export const sendStep = (name: string, credential: CredentialJson, mailbox: string, to: string, subject: string, options: { continueOnFail?: boolean } = {}) =>
-	actionNode(name, credential, 'message', 'send', { mailbox, toRecipients: to, subject, bodyContentType: 'text', bodyContent: `${subject} (sent by n8n from ${mailbox})` }, options);
+export const sendStep = (
+	name: string,
+	credential: CredentialJson,
+	mailbox: string,
+	to: string,
+	subject: string,
+	options: { continueOnFail?: boolean } = {},
+) =>
+	actionNode(
+		name,
+		credential,
+		'message',
+		'send',
+		{
+			mailbox,
+			toRecipients: to,
+			subject,
+			bodyContentType: 'text',
+			bodyContent: `${subject} (sent by n8n from ${mailbox})`,
+		},
+		options,
+	);
 
-export const listStep = (name: string, credential: CredentialJson, mailbox: string, limit = 10, options: { continueOnFail?: boolean } = {}) =>
-	actionNode(name, credential, 'message', 'list', { mailbox, folder: { __rl: true, mode: 'id', value: 'inbox' }, returnAll: false, limit }, options);
+export const listStep = (
+	name: string,
+	credential: CredentialJson,
+	mailbox: string,
+	limit = 10,
+	options: { continueOnFail?: boolean } = {},
+) =>
+	actionNode(
+		name,
+		credential,
+		'message',
+		'list',
+		{ mailbox, folder: { __rl: true, mode: 'id', value: 'inbox' }, returnAll: false, limit },
+		options,
+	);
 
-export const testAccessStep = (name: string, credential: CredentialJson, mailbox: string, controlMailbox: string, expectedCapabilities: string[]) =>
-	actionNode(name, credential, 'mailbox', 'testAccess', { mailbox, controlMailbox, expectedCapabilities });
+export const testAccessStep = (
+	name: string,
+	credential: CredentialJson,
+	mailbox: string,
+	controlMailbox: string,
+	expectedCapabilities: string[],
+) => actionNode(name, credential, 'mailbox', 'testAccess', { mailbox, controlMailbox, expectedCapabilities });
 
 /**
  * One manual workflow: a Manual Trigger fanned out to every step (each step independent; n8n runs the
@@ -194,7 +242,14 @@ export const testAccessStep = (name: string, credential: CredentialJson, mailbox
  */
 export function manualWorkflow(id: string, name: string, steps: NodeJson[]): WorkflowJson {
 	for (const step of steps) step.onError ??= 'continueRegularOutput';
-	const trigger: NodeJson = { id: nodeId(), name: 'Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], parameters: {} };
+	const trigger: NodeJson = {
+		id: nodeId(),
+		name: 'Start',
+		type: 'n8n-nodes-base.manualTrigger',
+		typeVersion: 1,
+		position: [0, 0],
+		parameters: {},
+	};
 	steps.forEach((step, index) => {
 		step.position = [300, index * 160];
 	});
@@ -204,12 +259,23 @@ export function manualWorkflow(id: string, name: string, steps: NodeJson[]): Wor
 		active: false,
 		nodes: [trigger, ...steps],
 		connections: { Start: { main: [steps.map((step) => ({ node: step.name, type: 'main' as const, index: 0 }))] } },
-		settings: { executionOrder: 'v1', saveManualExecutions: true, saveDataSuccessExecution: 'all', saveDataErrorExecution: 'all' },
+		settings: {
+			executionOrder: 'v1',
+			saveManualExecutions: true,
+			saveDataSuccessExecution: 'all',
+			saveDataErrorExecution: 'all',
+		},
 	};
 }
 
 /** A workflow started by the trigger on one mailbox folder, with a No-Op after it so the run shows the message. */
-export function triggerWorkflow(id: string, name: string, credential: CredentialJson, mailbox: string, parameters: Record<string, unknown> = {}): WorkflowJson {
+export function triggerWorkflow(
+	id: string,
+	name: string,
+	credential: CredentialJson,
+	mailbox: string,
+	parameters: Record<string, unknown> = {},
+): WorkflowJson {
 	const trigger: NodeJson = {
 		id: nodeId(),
 		name: 'New Mail',
@@ -224,7 +290,14 @@ export function triggerWorkflow(id: string, name: string, credential: Credential
 		},
 		credentials: credentialRef(credential),
 	};
-	const noOp: NodeJson = { id: nodeId(), name: 'Received', type: 'n8n-nodes-base.noOp', typeVersion: 1, position: [300, 0], parameters: {} };
+	const noOp: NodeJson = {
+		id: nodeId(),
+		name: 'Received',
+		type: 'n8n-nodes-base.noOp',
+		typeVersion: 1,
+		position: [300, 0],
+		parameters: {},
+	};
 	return {
 		id,
 		name,

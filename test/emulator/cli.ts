@@ -16,7 +16,8 @@ function parseArgs(argv: string[]): Record<string, string> {
 	return out;
 }
 
-const USAGE = 'Usage: npm run emulator -- --port N --scenario logic-app|rbac|delegated|all|FILE [--http-port N] [--latency MS] [--host 127.0.0.1] [--ca-dir DIR]';
+const USAGE =
+	'Usage: npm run emulator -- --port N --scenario logic-app|rbac|delegated|all|FILE [--http-port N] [--latency MS] [--host 127.0.0.1] [--ca-dir DIR]';
 
 async function main(): Promise<void> {
 	const args = parseArgs(process.argv.slice(2));
@@ -40,7 +41,10 @@ async function main(): Promise<void> {
 	});
 	process.stdout.write(`${JSON.stringify(emu.info)}\n`);
 	const stop = () => {
-		emu.close().then(() => process.exit(0), () => process.exit(1));
+		emu.close().then(
+			() => process.exit(0),
+			() => process.exit(1),
+		);
 	};
 	process.once('SIGINT', stop);
 	process.once('SIGTERM', stop);

@@ -29,7 +29,11 @@ afterAll(() => k.emu.close());
 
 test('PageIterator walks every page by following @odata.nextLink', async () => {
 	const { Ids } = await k.emu.admin<{ Ids: string[] }>('Deliver-Message', { To: ALICE, Subject: 'page me', Count: 57 });
-	const first: PageCollection = await client.api(`/users/${enc(ALICE)}/mailFolders/inbox/messages`).select('id,subject').top(10).get();
+	const first: PageCollection = await client
+		.api(`/users/${enc(ALICE)}/mailFolders/inbox/messages`)
+		.select('id,subject')
+		.top(10)
+		.get();
 	const seen: string[] = [];
 	const iterator = new PageIterator(client, first, (m: { id: string }) => {
 		seen.push(m.id);
@@ -44,30 +48,51 @@ test('PageIterator walks every page by following @odata.nextLink', async () => {
 test('a filter with quotes and a hostile value goes through the client encoded', async () => {
 	await k.emu.admin('Deliver-Message', { To: ALICE, Subject: "Tom's & Jerry's #1 100% done?" });
 	const value = "Tom's & Jerry's #1 100% done?";
-	const r = await client.api(`/users/${enc(ALICE)}/messages`).filter(enc(`subject eq '${value.replace(/'/g, "''")}'`)).get();
+	const r = await client
+		.api(`/users/${enc(ALICE)}/messages`)
+		.filter(enc(`subject eq '${value.replace(/'/g, "''")}'`))
+		.get();
 	expect(r.value.map((m: { subject: string }) => m.subject)).toEqual([value]);
 });
 
 test('LargeFileUploadTask uploads an Outlook attachment in chunks under 4 MiB, then the draft is sent', async () => {
-	const draft = await client.api(`/users/${enc(SHARED)}/messages`).post({ subject: 'upload task', toRecipients: [{ emailAddress: { address: ALICE } }] });
+	const draft = await client
+		.api(`/users/${enc(SHARED)}/messages`)
+		.post({ subject: 'upload task', toRecipients: [{ emailAddress: { address: ALICE } }] });
 	const size = 10 * 1024 * 1024 + 17;
 	const bytes = Buffer.alloc(size);
 	for (let i = 0; i < size; i++) bytes[i] = (i * 31) % 256;
-	const session = await LargeFileUploadTask.createUploadSession(client, `/users/${enc(SHARED)}/messages/${enc(draft.id)}/attachments/createUploadSession`, {
-		AttachmentItem: { attachmentType: 'file', name: 'report.bin', size },
-	});
+	const session = await LargeFileUploadTask.createUploadSession(
+		client,
+		`/users/${enc(SHARED)}/messages/${enc(draft.id)}/attachments/createUploadSession`,
+		{
+			AttachmentItem: { attachmentType: 'file', name: 'report.bin', size },
+		},
+	);
 	const progress: number[] = [];
-	const task = new LargeFileUploadTask(client, new FileUpload(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + size) as ArrayBuffer, 'report.bin', size), session, {
-		rangeSize: 3 * 1024 * 1024,
-		uploadEventHandlers: { progress: (range) => progress.push(range?.maxValue ?? -1) },
-	});
+	const task = new LargeFileUploadTask(
+		client,
+		new FileUpload(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + size) as ArrayBuffer, 'report.bin', size),
+		session,
+		{
+			rangeSize: 3 * 1024 * 1024,
+			uploadEventHandlers: { progress: (range) => progress.push(range?.maxValue ?? -1) },
+		},
+	);
 	const result = await task.upload();
 	expect(result).toBeTruthy();
 	expect(progress).toHaveLength(4);
-	const atts = await client.api(`/users/${enc(SHARED)}/messages/${enc(draft.id)}/attachments`).select('name,size').get();
+	const atts = await client
+		.api(`/users/${enc(SHARED)}/messages/${enc(draft.id)}/attachments`)
+		.select('name,size')
+		.get();
 	expect(atts.value).toMatchObject([{ name: 'report.bin', size }]);
 	await client.api(`/users/${enc(SHARED)}/messages/${enc(draft.id)}/send`).post(null);
-	const delivered = (await k.emu.admin<Array<{ Subject: string; Attachments: { Size: number }[] }>>('Get-MailboxMessages', { Mailbox: ALICE })).find((m) => m.Subject === 'upload task');
+	const delivered = (
+		await k.emu.admin<Array<{ Subject: string; Attachments: { Size: number }[] }>>('Get-MailboxMessages', {
+			Mailbox: ALICE,
+		})
+	).find((m) => m.Subject === 'upload task');
 	expect(delivered?.Attachments.map((a) => a.Size)).toEqual([size]);
 	const log = await k.emu.admin<Array<{ kind: string; status: number }>>('Get-RequestLog');
 	expect(log.filter((e) => e.kind === 'upload').map((e) => e.status)).toEqual([200, 200, 200, 201]);
@@ -80,7 +105,9 @@ test('BatchRequestContent / BatchResponseContent with a dependency', async () =>
 		headers: { 'Content-Type': 'application/json' },
 		body: JSON.stringify({ categories: ['Batched'] }),
 	});
-	const get = new Request(`${k.base}/v1.0/users/${enc(SHARED)}/messages/${enc(id)}?$select=categories`, { method: 'GET' });
+	const get = new Request(`${k.base}/v1.0/users/${enc(SHARED)}/messages/${enc(id)}?$select=categories`, {
+		method: 'GET',
+	});
 	const folders = new Request(`${k.base}/v1.0/users/${enc(SHARED)}/mailFolders?$top=3`, { method: 'GET' });
 	const batch = new BatchRequestContent([
 		{ id: 'patch', request: patch },
@@ -95,7 +122,7 @@ test('BatchRequestContent / BatchResponseContent with a dependency', async () =>
 	expect(((await response.getResponseById('folders').json()) as { value: unknown[] }).value).toHaveLength(3);
 });
 
-test('Graph errors surface as GraphError with Graph\'s code', async () => {
+test("Graph errors surface as GraphError with Graph's code", async () => {
 	await expect(client.api(`/users/${enc('ghost@contoso.onmicrosoft.com')}/messages`).get()).rejects.toMatchObject({
 		statusCode: 404,
 		code: 'ErrorInvalidUser',

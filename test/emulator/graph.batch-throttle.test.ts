@@ -17,7 +17,13 @@ describe('$batch', () => {
 				requests: [
 					{ id: '1', method: 'GET', url: `/users/${enc(SHARED)}/mailFolders/inbox/messages?$select=subject&$top=2` },
 					{ id: '2', method: 'GET', url: `/users/${enc('ghost@contoso.onmicrosoft.com')}/messages` },
-					{ id: '3', method: 'POST', url: `/users/${enc(SHARED)}/sendMail`, headers: { 'Content-Type': 'application/json' }, body: { message: { subject: 'from batch', toRecipients: [{ emailAddress: { address: BOB } }] } } },
+					{
+						id: '3',
+						method: 'POST',
+						url: `/users/${enc(SHARED)}/sendMail`,
+						headers: { 'Content-Type': 'application/json' },
+						body: { message: { subject: 'from batch', toRecipients: [{ emailAddress: { address: BOB } }] } },
+					},
 					{ id: '4', method: 'GET', url: `users/${enc(SHARED)}/mailFolders/inbox` },
 				],
 			},
@@ -39,7 +45,13 @@ describe('$batch', () => {
 		const r = await k.call('POST', '/$batch', {
 			body: {
 				requests: [
-					{ id: 'a', method: 'PATCH', url: `/users/${enc(ALICE)}/messages/${enc(id)}`, headers: { 'Content-Type': 'application/json' }, body: { isRead: true } },
+					{
+						id: 'a',
+						method: 'PATCH',
+						url: `/users/${enc(ALICE)}/messages/${enc(id)}`,
+						headers: { 'Content-Type': 'application/json' },
+						body: { isRead: true },
+					},
 					{ id: 'b', method: 'GET', url: `/users/${enc(ALICE)}/messages/${enc(id)}?$select=isRead`, dependsOn: ['a'] },
 					{ id: 'c', method: 'GET', url: `/users/${enc(ALICE)}/messages/AAMkADdoesnotexistdoesnotexist=` },
 					{ id: 'd', method: 'GET', url: `/users/${enc(ALICE)}/messages`, dependsOn: ['c'] },
@@ -54,10 +66,16 @@ describe('$batch', () => {
 	});
 
 	test('more than 20 requests, duplicate ids, unknown dependencies, no token', async () => {
-		const many = Array.from({ length: 21 }, (_, i) => ({ id: String(i), method: 'GET', url: `/users/${enc(SHARED)}/messages` }));
+		const many = Array.from({ length: 21 }, (_, i) => ({
+			id: String(i),
+			method: 'GET',
+			url: `/users/${enc(SHARED)}/messages`,
+		}));
 		const tooMany = await k.call('POST', '/$batch', { body: { requests: many } });
 		expect(tooMany.status).toBe(400);
-		const twenty = await k.call('POST', '/$batch', { body: { requests: many.slice(0, 20).map((x) => ({ ...x, url: `${x.url}?$top=1` })) } });
+		const twenty = await k.call('POST', '/$batch', {
+			body: { requests: many.slice(0, 20).map((x) => ({ ...x, url: `${x.url}?$top=1` })) },
+		});
 		expect(twenty.status).toBe(200);
 		const dup = await k.call('POST', '/$batch', { body: { requests: [many[0], many[0]] } });
 		expect(dup.status).toBe(400);
@@ -70,14 +88,21 @@ describe('$batch', () => {
 	test('inner requests to one mailbox compete for its 4 slots: inner 429s with Retry-After', async () => {
 		await setLatency(150);
 		try {
-			const requests = Array.from({ length: 6 }, (_, i) => ({ id: String(i + 1), method: 'GET', url: `/users/${enc(SHARED)}/messages?$top=1` }));
+			const requests = Array.from({ length: 6 }, (_, i) => ({
+				id: String(i + 1),
+				method: 'GET',
+				url: `/users/${enc(SHARED)}/messages?$top=1`,
+			}));
 			const r = await k.call('POST', '/$batch', { body: { requests } });
 			expect(r.status).toBe(200);
 			const statuses = r.json.responses.map((x: { status: number }) => x.status).sort();
 			expect(statuses).toEqual([200, 200, 200, 200, 429, 429]);
 			const throttled = r.json.responses.find((x: { status: number }) => x.status === 429);
 			expect(throttled.headers['Retry-After']).toBe('1');
-			expect(throttled.body.error).toMatchObject({ code: 'ApplicationThrottled', message: 'Application is over its MailboxConcurrency limit.' });
+			expect(throttled.body.error).toMatchObject({
+				code: 'ApplicationThrottled',
+				message: 'Application is over its MailboxConcurrency limit.',
+			});
 		} finally {
 			await setLatency(0);
 		}
@@ -89,13 +114,22 @@ describe('limits', () => {
 		await setLatency(400);
 		try {
 			const path = `/users/${enc(SHARED)}/messages?$top=1`;
-			const results = await Promise.all([...Array.from({ length: 5 }, () => k.call('GET', path)), k.call('GET', `/users/${enc(ALICE)}/messages?$top=1`)]);
-			const statuses = results.slice(0, 5).map((r) => r.status).sort();
+			const results = await Promise.all([
+				...Array.from({ length: 5 }, () => k.call('GET', path)),
+				k.call('GET', `/users/${enc(ALICE)}/messages?$top=1`),
+			]);
+			const statuses = results
+				.slice(0, 5)
+				.map((r) => r.status)
+				.sort();
 			expect(statuses).toEqual([200, 200, 200, 200, 429]);
 			expect(results[5].status).toBe(200);
 			const throttled = results.find((r) => r.status === 429)!;
 			expect(throttled.headers.get('retry-after')).toBe('1');
-			expect(throttled.json.error).toMatchObject({ code: 'ApplicationThrottled', message: 'Application is over its MailboxConcurrency limit.' });
+			expect(throttled.json.error).toMatchObject({
+				code: 'ApplicationThrottled',
+				message: 'Application is over its MailboxConcurrency limit.',
+			});
 			// Another app has its own slots.
 			const [mailerAgain, readerOne] = await Promise.all([k.call('GET', path), k.call('GET', path, { app: 'reader' })]);
 			expect([mailerAgain.status, readerOne.status]).toEqual([200, 200]);

@@ -53,18 +53,34 @@ test('initial sync pages through everything, then rounds report only changes', a
 	// A new message, an update, a move out, a move in, a delete.
 	const [fresh] = (await k.emu.admin<{ Ids: string[] }>('Deliver-Message', { To: SHARED, Subject: 'fresh' })).Ids;
 	await k.call('PATCH', `/users/${enc(SHARED)}/messages/${enc(Ids[0])}`, { body: { isRead: true } });
-	const movedOut = await k.call('POST', `/users/${enc(SHARED)}/messages/${enc(Ids[1])}/move`, { body: { destinationId: 'archive' } });
+	const movedOut = await k.call('POST', `/users/${enc(SHARED)}/messages/${enc(Ids[1])}/move`, {
+		body: { destinationId: 'archive' },
+	});
 	expect(movedOut.status).toBe(201);
-	const [elsewhere] = (await k.emu.admin<{ Ids: string[] }>('Deliver-Message', { To: SHARED, Subject: 'came back', Folder: 'archive' })).Ids;
-	const movedIn = await k.emu.admin<{ Id: string }>('Move-MailboxMessage', { Mailbox: SHARED, MessageId: elsewhere, Folder: 'inbox' });
+	const [elsewhere] = (
+		await k.emu.admin<{ Ids: string[] }>('Deliver-Message', { To: SHARED, Subject: 'came back', Folder: 'archive' })
+	).Ids;
+	const movedIn = await k.emu.admin<{ Id: string }>('Move-MailboxMessage', {
+		Mailbox: SHARED,
+		MessageId: elsewhere,
+		Folder: 'inbox',
+	});
 	expect((await k.call('DELETE', `/users/${enc(SHARED)}/messages/${enc(Ids[2])}`)).status).toBe(204);
 
 	const second = await round(nothing.deltaLink, 2);
 	const byId = new Map(second.items.map((x) => [x.id, x]));
 	expect(byId.get(fresh)).toMatchObject({ subject: 'fresh' });
 	expect(byId.get(Ids[0])).toMatchObject({ isRead: true });
-	expect(byId.get(Ids[1])).toEqual({ '@odata.type': '#microsoft.graph.message', id: Ids[1], '@removed': { reason: 'deleted' } });
-	expect(byId.get(Ids[2])).toEqual({ '@odata.type': '#microsoft.graph.message', id: Ids[2], '@removed': { reason: 'deleted' } });
+	expect(byId.get(Ids[1])).toEqual({
+		'@odata.type': '#microsoft.graph.message',
+		id: Ids[1],
+		'@removed': { reason: 'deleted' },
+	});
+	expect(byId.get(Ids[2])).toEqual({
+		'@odata.type': '#microsoft.graph.message',
+		id: Ids[2],
+		'@removed': { reason: 'deleted' },
+	});
 	expect(byId.get(movedIn.Id)).toMatchObject({ subject: 'came back' });
 	expect(second.items).toHaveLength(5);
 	expect(second.pages).toBe(3);
@@ -81,7 +97,9 @@ test('changes made while paging are reported in the next round, not lost', async
 	const page1 = await k.call('GET', deltaUrl('junkemail'), { headers: { Prefer: 'odata.maxpagesize=2' } });
 	const ids = page1.json.value.map((m: { id: string }) => m.id);
 	await k.call('PATCH', `/users/${enc(SHARED)}/messages/${enc(ids[0])}`, { body: { categories: ['Seen'] } });
-	const [late] = (await k.emu.admin<{ Ids: string[] }>('Deliver-Message', { To: SHARED, Folder: 'junkemail', Subject: 'late' })).Ids;
+	const [late] = (
+		await k.emu.admin<{ Ids: string[] }>('Deliver-Message', { To: SHARED, Folder: 'junkemail', Subject: 'late' })
+	).Ids;
 	const rest = await round(page1.json['@odata.nextLink'], 2);
 	expect(rest.items).toHaveLength(2);
 	const next = await round(rest.deltaLink);
@@ -89,19 +107,44 @@ test('changes made while paging are reported in the next round, not lost', async
 });
 
 test('changeType and the receivedDateTime filter', async () => {
-	await k.emu.admin('Deliver-Message', { To: SHARED, Folder: 'Invoices', Subject: 'old', ReceivedDateTime: '2023-06-01T00:00:00Z' });
-	const [recent] = (await k.emu.admin<{ Ids: string[] }>('Deliver-Message', { To: SHARED, Folder: 'Invoices', Subject: 'recent', ReceivedDateTime: '2024-06-01T00:00:00Z' })).Ids;
-	const filtered = await round(deltaUrl('inbox/childFolders/Invoices'.replace('Invoices', await invoicesId()), `?$filter=${enc('receivedDateTime ge 2024-01-01T00:00:00Z')}`));
+	await k.emu.admin('Deliver-Message', {
+		To: SHARED,
+		Folder: 'Invoices',
+		Subject: 'old',
+		ReceivedDateTime: '2023-06-01T00:00:00Z',
+	});
+	const [recent] = (
+		await k.emu.admin<{ Ids: string[] }>('Deliver-Message', {
+			To: SHARED,
+			Folder: 'Invoices',
+			Subject: 'recent',
+			ReceivedDateTime: '2024-06-01T00:00:00Z',
+		})
+	).Ids;
+	const filtered = await round(
+		deltaUrl(
+			'inbox/childFolders/Invoices'.replace('Invoices', await invoicesId()),
+			`?$filter=${enc('receivedDateTime ge 2024-01-01T00:00:00Z')}`,
+		),
+	);
 	expect(filtered.items.map((m) => m.id)).toEqual([recent]);
 
 	const created = await round(deltaUrl('inbox', '?changeType=created'));
-	const [brandNew] = (await k.emu.admin<{ Ids: string[] }>('Deliver-Message', { To: SHARED, Subject: 'brand new' })).Ids;
+	const [brandNew] = (await k.emu.admin<{ Ids: string[] }>('Deliver-Message', { To: SHARED, Subject: 'brand new' }))
+		.Ids;
 	const someOld = created.items[0].id;
-	await k.call('PATCH', `/users/${enc(SHARED)}/messages/${enc(someOld)}`, { body: { flag: { flagStatus: 'flagged' } } });
+	await k.call('PATCH', `/users/${enc(SHARED)}/messages/${enc(someOld)}`, {
+		body: { flag: { flagStatus: 'flagged' } },
+	});
 	const onlyCreated = await round(created.deltaLink);
 	expect(onlyCreated.items.map((m) => m.id)).toEqual([brandNew]);
 
-	for (const bad of [`$filter=${enc("subject eq 'x'")}`, `$filter=${enc('receivedDateTime lt 2024-01-01T00:00:00Z')}`, '$orderby=subject', 'changeType=sometimes']) {
+	for (const bad of [
+		`$filter=${enc("subject eq 'x'")}`,
+		`$filter=${enc('receivedDateTime lt 2024-01-01T00:00:00Z')}`,
+		'$orderby=subject',
+		'changeType=sometimes',
+	]) {
 		const r = await k.call('GET', deltaUrl('inbox', `?${bad}`));
 		expect(r.status).toBe(400);
 	}
@@ -149,7 +192,8 @@ test('tokens are bound to their mailbox and folder and must be well-formed', asy
 test('changeType=created reports a message in the round it was created in, even when it changed while the client paged', async () => {
 	const baseline = await round(deltaUrl('inbox', '?changeType=created&$select=subject'));
 	const [filler] = (await k.emu.admin<{ Ids: string[] }>('Deliver-Message', { To: SHARED, Subject: 'first' })).Ids;
-	const [quick] = (await k.emu.admin<{ Ids: string[] }>('Deliver-Message', { To: SHARED, Subject: 'read at once' })).Ids;
+	const [quick] = (await k.emu.admin<{ Ids: string[] }>('Deliver-Message', { To: SHARED, Subject: 'read at once' }))
+		.Ids;
 	const page1 = await k.call('GET', baseline.deltaLink, { headers: { Prefer: 'odata.maxpagesize=1' } });
 	expect(page1.json.value.map((m: any) => m.id)).toEqual([filler]);
 	// Changed after the round began and before the client reached its page.

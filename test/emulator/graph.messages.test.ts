@@ -7,10 +7,40 @@ const inbox = `/users/${enc(SHARED)}/mailFolders/inbox/messages`;
 beforeAll(async () => {
 	k = await startKit();
 	// 25 plain messages, then a few distinctive ones.
-	await k.emu.admin('Deliver-Message', { To: SHARED, Subject: 'Bulk', Count: 25, ReceivedDateTime: '2024-01-01T08:00:00Z' });
-	await k.emu.admin('Deliver-Message', { To: SHARED, Subject: "O'Brien's invoice", From: 'billing@fabrikam.example', Importance: 'High', ReceivedDateTime: '2024-02-01T10:00:00Z', Attachments: [{ Name: 'inv.pdf', ContentType: 'application/pdf', ContentBase64: Buffer.from('%PDF-1.4 test').toString('base64') }] });
-	await k.emu.admin('Deliver-Message', { To: SHARED, Subject: 'Weekly report', From: 'Reports <reports@contoso.onmicrosoft.com>', IsRead: true, ReceivedDateTime: '2024-03-01T10:00:00Z', Categories: ['Red category'] });
-	await k.emu.admin('Deliver-Message', { To: SHARED, Subject: 'Invoice 42', Folder: 'Invoices', ReceivedDateTime: '2024-03-02T10:00:00Z' });
+	await k.emu.admin('Deliver-Message', {
+		To: SHARED,
+		Subject: 'Bulk',
+		Count: 25,
+		ReceivedDateTime: '2024-01-01T08:00:00Z',
+	});
+	await k.emu.admin('Deliver-Message', {
+		To: SHARED,
+		Subject: "O'Brien's invoice",
+		From: 'billing@fabrikam.example',
+		Importance: 'High',
+		ReceivedDateTime: '2024-02-01T10:00:00Z',
+		Attachments: [
+			{
+				Name: 'inv.pdf',
+				ContentType: 'application/pdf',
+				ContentBase64: Buffer.from('%PDF-1.4 test').toString('base64'),
+			},
+		],
+	});
+	await k.emu.admin('Deliver-Message', {
+		To: SHARED,
+		Subject: 'Weekly report',
+		From: 'Reports <reports@contoso.onmicrosoft.com>',
+		IsRead: true,
+		ReceivedDateTime: '2024-03-01T10:00:00Z',
+		Categories: ['Red category'],
+	});
+	await k.emu.admin('Deliver-Message', {
+		To: SHARED,
+		Subject: 'Invoice 42',
+		Folder: 'Invoices',
+		ReceivedDateTime: '2024-03-02T10:00:00Z',
+	});
 });
 afterAll(() => k.emu.close());
 
@@ -27,13 +57,19 @@ describe('mailbox resolution and tokens', () => {
 	test('unknown user is 404 ErrorInvalidUser naming it', async () => {
 		const r = await k.call('GET', `/users/${enc('nobody@contoso.onmicrosoft.com')}/messages`);
 		expect(r.status).toBe(404);
-		expect(r.json.error).toMatchObject({ code: 'ErrorInvalidUser', message: "The requested user 'nobody@contoso.onmicrosoft.com' is invalid." });
+		expect(r.json.error).toMatchObject({
+			code: 'ErrorInvalidUser',
+			message: "The requested user 'nobody@contoso.onmicrosoft.com' is invalid.",
+		});
 		expect(r.json.error.innerError['request-id']).toBeTruthy();
 	});
 
 	test('UPN is case-insensitive, the object id works, OData key syntax works', async () => {
 		const byUpper = await k.call('GET', `/users/${enc(SHARED.toUpperCase())}/mailFolders/inbox/messages?$top=1`);
-		const byId = await k.call('GET', `/users/${k.emu.info.scenario.mailboxes.shared.id}/mailFolders/inbox/messages?$top=1`);
+		const byId = await k.call(
+			'GET',
+			`/users/${k.emu.info.scenario.mailboxes.shared.id}/mailFolders/inbox/messages?$top=1`,
+		);
 		const byKey = await k.call('GET', `/users('${enc(SHARED)}')/mailFolders('inbox')/messages?$top=1`);
 		expect([byUpper.status, byId.status, byKey.status]).toEqual([200, 200, 200]);
 		expect(byUpper.json.value[0].id).toBe(byId.json.value[0].id);
@@ -57,7 +93,12 @@ describe('mailbox resolution and tokens', () => {
 		await k.call('GET', `${inbox}?$top=1`);
 		const log = await k.emu.admin<Array<Record<string, unknown>>>('Get-RequestLog');
 		const entry = log.find((e) => String(e.path).includes('/mailFolders/inbox/messages'));
-		expect(entry).toMatchObject({ kind: 'graph', appId: k.emu.info.scenario.apps.mailer.appId, mailbox: SHARED, status: 200 });
+		expect(entry).toMatchObject({
+			kind: 'graph',
+			appId: k.emu.info.scenario.apps.mailer.appId,
+			mailbox: SHARED,
+			status: 200,
+		});
 	});
 });
 
@@ -168,12 +209,21 @@ describe('list, paging and OData', () => {
 	test('$orderby sorts; with $filter its properties must lead the filter in the same order (InefficientFilter)', async () => {
 		const asc = await k.call('GET', `${inbox}?$orderby=receivedDateTime asc&$top=2&$select=subject`);
 		expect(asc.json.value[0].subject).toBe('Bulk');
-		const ok = await k.call('GET', `${inbox}?$filter=${enc("receivedDateTime ge 2024-01-15T00:00:00Z and importance eq 'high'")}&$orderby=receivedDateTime desc`);
+		const ok = await k.call(
+			'GET',
+			`${inbox}?$filter=${enc("receivedDateTime ge 2024-01-15T00:00:00Z and importance eq 'high'")}&$orderby=receivedDateTime desc`,
+		);
 		expect(ok.status).toBe(200);
 		expect(ok.json.value).toHaveLength(1);
-		const bad = await k.call('GET', `${inbox}?$filter=${enc("importance eq 'high' and receivedDateTime ge 2024-01-15T00:00:00Z")}&$orderby=receivedDateTime desc`);
+		const bad = await k.call(
+			'GET',
+			`${inbox}?$filter=${enc("importance eq 'high' and receivedDateTime ge 2024-01-15T00:00:00Z")}&$orderby=receivedDateTime desc`,
+		);
 		expect(bad.status).toBe(400);
-		expect(bad.json.error).toMatchObject({ code: 'InefficientFilter', message: 'The restriction or sort order is too complex for this operation.' });
+		expect(bad.json.error).toMatchObject({
+			code: 'InefficientFilter',
+			message: 'The restriction or sort order is too complex for this operation.',
+		});
 		const missing = await k.call('GET', `${inbox}?$filter=${enc('isRead eq false')}&$orderby=subject`);
 		expect(missing.json.error.code).toBe('InefficientFilter');
 		const unknown = await k.call('GET', `${inbox}?$orderby=nope desc`);
@@ -205,16 +255,29 @@ describe('list, paging and OData', () => {
 
 describe('get, attachments, folders', () => {
 	const find = async (subject: string): Promise<any> =>
-		(await k.call('GET', `/users/${enc(SHARED)}/messages?$filter=${enc(`subject eq '${subject.replace(/'/g, "''")}'`)}`)).json.value[0];
+		(
+			await k.call(
+				'GET',
+				`/users/${enc(SHARED)}/messages?$filter=${enc(`subject eq '${subject.replace(/'/g, "''")}'`)}`,
+			)
+		).json.value[0];
 
 	test('get by id (ids carry - _ = and must be encoded), with body in the asked content type', async () => {
 		const m = await find("O'Brien's invoice");
 		expect(m.id).toMatch(/^AAMkAD[A-Za-z0-9_-]+=$/);
 		const r = await k.call('GET', `/users/${enc(SHARED)}/messages/${enc(m.id)}`);
 		expect(r.status).toBe(200);
-		expect(r.json).toMatchObject({ id: m.id, subject: "O'Brien's invoice", importance: 'high', hasAttachments: true, isRead: false });
+		expect(r.json).toMatchObject({
+			id: m.id,
+			subject: "O'Brien's invoice",
+			importance: 'high',
+			hasAttachments: true,
+			isRead: false,
+		});
 		expect(r.json['@odata.context']).toMatch(/messages\/\$entity$/);
-		const html = await k.call('GET', `/users/${enc(SHARED)}/messages/${enc(m.id)}?$select=body`, { headers: { Prefer: 'outlook.body-content-type="html"' } });
+		const html = await k.call('GET', `/users/${enc(SHARED)}/messages/${enc(m.id)}?$select=body`, {
+			headers: { Prefer: 'outlook.body-content-type="html"' },
+		});
 		expect(html.json.body.contentType).toBe('html');
 		expect(html.headers.get('preference-applied')).toContain('outlook.body-content-type');
 	});
@@ -234,7 +297,13 @@ describe('get, attachments, folders', () => {
 		expect(list.status).toBe(200);
 		expect(list.json.value).toHaveLength(1);
 		const a = list.json.value[0];
-		expect(a).toMatchObject({ '@odata.type': '#microsoft.graph.fileAttachment', name: 'inv.pdf', contentType: 'application/pdf', size: 13, isInline: false });
+		expect(a).toMatchObject({
+			'@odata.type': '#microsoft.graph.fileAttachment',
+			name: 'inv.pdf',
+			contentType: 'application/pdf',
+			size: 13,
+			isInline: false,
+		});
 		expect(Buffer.from(a.contentBytes, 'base64').toString()).toBe('%PDF-1.4 test');
 		const one = await k.call('GET', `/users/${enc(SHARED)}/messages/${enc(m.id)}/attachments/${enc(a.id)}`);
 		expect(one.json.id).toBe(a.id);
@@ -249,32 +318,58 @@ describe('get, attachments, folders', () => {
 	test('mailFolders: top level, by well-known name and id, child folders with counts', async () => {
 		const top = await k.call('GET', `/users/${enc(SHARED)}/mailFolders?$top=50`);
 		const names = top.json.value.map((f: { displayName: string }) => f.displayName);
-		expect(names).toEqual(expect.arrayContaining(['Inbox', 'Sent Items', 'Drafts', 'Deleted Items', 'Junk Email', 'Archive']));
+		expect(names).toEqual(
+			expect.arrayContaining(['Inbox', 'Sent Items', 'Drafts', 'Deleted Items', 'Junk Email', 'Archive']),
+		);
 		expect(names).not.toContain('Invoices');
 		const inboxF = await k.call('GET', `/users/${enc(SHARED)}/mailFolders/Inbox`);
-		expect(inboxF.json).toMatchObject({ displayName: 'Inbox', totalItemCount: 27, unreadItemCount: 26, childFolderCount: 1 });
+		expect(inboxF.json).toMatchObject({
+			displayName: 'Inbox',
+			totalItemCount: 27,
+			unreadItemCount: 26,
+			childFolderCount: 1,
+		});
 		const byId = await k.call('GET', `/users/${enc(SHARED)}/mailFolders/${enc(inboxF.json.id)}`);
 		expect(byId.json.id).toBe(inboxF.json.id);
 		const children = await k.call('GET', `/users/${enc(SHARED)}/mailFolders/inbox/childFolders`);
 		expect(children.json.value).toHaveLength(1);
-		expect(children.json.value[0]).toMatchObject({ displayName: 'Invoices', totalItemCount: 1, parentFolderId: inboxF.json.id });
+		expect(children.json.value[0]).toMatchObject({
+			displayName: 'Invoices',
+			totalItemCount: 1,
+			parentFolderId: inboxF.json.id,
+		});
 		const small = await k.call('GET', `/users/${enc(SHARED)}/mailFolders?$top=2`);
 		expect(small.json.value).toHaveLength(2);
 		expect(small.json['@odata.nextLink']).toBeTruthy();
-		const created = await k.call('POST', `/users/${enc(SHARED)}/mailFolders/inbox/childFolders`, { body: { displayName: 'Processed' } });
+		const created = await k.call('POST', `/users/${enc(SHARED)}/mailFolders/inbox/childFolders`, {
+			body: { displayName: 'Processed' },
+		});
 		expect(created.status).toBe(201);
-		const again = await k.call('POST', `/users/${enc(SHARED)}/mailFolders/inbox/childFolders`, { body: { displayName: 'processed' } });
+		const again = await k.call('POST', `/users/${enc(SHARED)}/mailFolders/inbox/childFolders`, {
+			body: { displayName: 'processed' },
+		});
 		expect(again.status).toBe(409);
 		expect(again.json.error.code).toBe('ErrorFolderExists');
-		const nested = await k.call('GET', `/users/${enc(SHARED)}/mailFolders/inbox/childFolders/${enc(created.json.id)}/messages`);
+		const nested = await k.call(
+			'GET',
+			`/users/${enc(SHARED)}/mailFolders/inbox/childFolders/${enc(created.json.id)}/messages`,
+		);
 		expect(nested.status).toBe(200);
 		expect(nested.json.value).toEqual([]);
-		const filtered = await k.call('GET', `/users/${enc(SHARED)}/mailFolders?$filter=${enc("displayName eq 'inbox' or startswith(displayName,'Sent')")}`);
-		expect(filtered.json.value.map((f: { displayName: string }) => f.displayName).sort()).toEqual(['Inbox', 'Sent Items']);
+		const filtered = await k.call(
+			'GET',
+			`/users/${enc(SHARED)}/mailFolders?$filter=${enc("displayName eq 'inbox' or startswith(displayName,'Sent')")}`,
+		);
+		expect(filtered.json.value.map((f: { displayName: string }) => f.displayName).sort()).toEqual([
+			'Inbox',
+			'Sent Items',
+		]);
 		const nonEmpty = await k.call('GET', `/users/${enc(SHARED)}/mailFolders?$filter=${enc('totalItemCount gt 0')}`);
 		expect(nonEmpty.json.value.map((f: { displayName: string }) => f.displayName)).toEqual(['Inbox']);
 		const badFilter = await k.call('GET', `/users/${enc(SHARED)}/mailFolders?$filter=${enc("subject eq 'x'")}`);
-		expect(badFilter.json.error.message).toBe("Could not find a property named 'subject' on type 'microsoft.graph.mailFolder'.");
+		expect(badFilter.json.error.message).toBe(
+			"Could not find a property named 'subject' on type 'microsoft.graph.mailFolder'.",
+		);
 		const unknown = await k.call('GET', `/users/${enc(SHARED)}/mailFolders/nosuchfolder`);
 		expect(unknown.status).toBe(400);
 		expect(unknown.json.error.code).toBe('ErrorInvalidIdMalformed');
@@ -285,7 +380,9 @@ describe('updates', () => {
 	test('PATCH isRead, categories, flag; draft-only properties refused on received mail', async () => {
 		const [id] = (await k.emu.admin<{ Ids: string[] }>('Deliver-Message', { To: BOB, Subject: 'patch me' })).Ids;
 		const path = `/users/${enc(BOB)}/messages/${enc(id)}`;
-		const r = await k.call('PATCH', path, { body: { isRead: true, categories: ['Blue'], flag: { flagStatus: 'flagged' } } });
+		const r = await k.call('PATCH', path, {
+			body: { isRead: true, categories: ['Blue'], flag: { flagStatus: 'flagged' } },
+		});
 		expect(r.status).toBe(200);
 		expect(r.json).toMatchObject({ isRead: true, categories: ['Blue'], flag: { flagStatus: 'flagged' } });
 		const [stored] = await k.emu.admin<Array<Record<string, unknown>>>('Get-MailboxMessages', { Mailbox: BOB });
@@ -299,18 +396,25 @@ describe('updates', () => {
 
 	test('move gives 201 and a new id; the old id is gone; DELETE moves to Deleted Items', async () => {
 		const [id] = (await k.emu.admin<{ Ids: string[] }>('Deliver-Message', { To: ALICE, Subject: 'move me' })).Ids;
-		const moved = await k.call('POST', `/users/${enc(ALICE)}/messages/${enc(id)}/move`, { body: { destinationId: 'archive' } });
+		const moved = await k.call('POST', `/users/${enc(ALICE)}/messages/${enc(id)}/move`, {
+			body: { destinationId: 'archive' },
+		});
 		expect(moved.status).toBe(201);
 		expect(moved.json.id).not.toBe(id);
 		expect(moved.json.subject).toBe('move me');
 		expect((await k.call('GET', `/users/${enc(ALICE)}/messages/${enc(id)}`)).status).toBe(404);
 		const del = await k.call('DELETE', `/users/${enc(ALICE)}/messages/${enc(moved.json.id)}`);
 		expect(del.status).toBe(204);
-		const deleted = await k.emu.admin<Array<Record<string, unknown>>>('Get-MailboxMessages', { Mailbox: ALICE, Folder: 'deleteditems' });
+		const deleted = await k.emu.admin<Array<Record<string, unknown>>>('Get-MailboxMessages', {
+			Mailbox: ALICE,
+			Folder: 'deleteditems',
+		});
 		expect(deleted.map((m) => m.Subject)).toContain('move me');
 		const gone = deleted.find((m) => m.Subject === 'move me')!;
 		expect((await k.call('DELETE', `/users/${enc(ALICE)}/messages/${enc(String(gone.Id))}`)).status).toBe(204);
-		expect((await k.emu.admin<unknown[]>('Get-MailboxMessages', { Mailbox: ALICE, Folder: 'deleteditems' })).length).toBe(deleted.length - 1);
+		expect(
+			(await k.emu.admin<unknown[]>('Get-MailboxMessages', { Mailbox: ALICE, Folder: 'deleteditems' })).length,
+		).toBe(deleted.length - 1);
 		const [live] = (await k.emu.admin<{ Ids: string[] }>('Deliver-Message', { To: ALICE, Subject: 'stay' })).Ids;
 		const noDest = await k.call('POST', `/users/${enc(ALICE)}/messages/${enc(live)}/move`, { body: {} });
 		expect(noDest.status).toBe(400);
@@ -334,8 +438,14 @@ describe('permissions by capability', () => {
 		expect(r.status).toBe(200);
 		expect(r.json.value[0].body).toBeDefined();
 		const id = r.json.value[0].id;
-		expect((await k.call('PATCH', `/users/${enc(SHARED)}/messages/${enc(id)}`, { app: 'reader', body: { isRead: true } })).status).toBe(403);
-		const send = await k.call('POST', `/users/${enc(SHARED)}/sendMail`, { app: 'reader', body: { message: { subject: 'x', toRecipients: [{ emailAddress: { address: BOB } }] } } });
+		expect(
+			(await k.call('PATCH', `/users/${enc(SHARED)}/messages/${enc(id)}`, { app: 'reader', body: { isRead: true } }))
+				.status,
+		).toBe(403);
+		const send = await k.call('POST', `/users/${enc(SHARED)}/sendMail`, {
+			app: 'reader',
+			body: { message: { subject: 'x', toRecipients: [{ emailAddress: { address: BOB } }] } },
+		});
 		expect(send.status).toBe(403);
 	});
 });
@@ -355,27 +465,61 @@ describe('delegated tokens', () => {
 	});
 
 	test('/me/sendMail from a mailbox the user holds SendAs on; not from one without it', async () => {
-		const ok = await asAlice('POST', '/me/sendMail', { message: { subject: 'as shared', from: { emailAddress: { address: SHARED } }, toRecipients: [{ emailAddress: { address: BOB } }] } });
+		const ok = await asAlice('POST', '/me/sendMail', {
+			message: {
+				subject: 'as shared',
+				from: { emailAddress: { address: SHARED } },
+				toRecipients: [{ emailAddress: { address: BOB } }],
+			},
+		});
 		expect(ok.status).toBe(202);
-		const atBob = (await k.emu.admin<Array<Record<string, unknown>>>('Get-MailboxMessages', { Mailbox: BOB })).find((m) => m.Subject === 'as shared');
+		const atBob = (await k.emu.admin<Array<Record<string, unknown>>>('Get-MailboxMessages', { Mailbox: BOB })).find(
+			(m) => m.Subject === 'as shared',
+		);
 		expect(atBob?.From).toBe(SHARED);
-		const denied = await asAlice('POST', '/me/sendMail', { message: { subject: 'as bob', from: { emailAddress: { address: BOB } }, toRecipients: [{ emailAddress: { address: BOB } }] } });
+		const denied = await asAlice('POST', '/me/sendMail', {
+			message: {
+				subject: 'as bob',
+				from: { emailAddress: { address: BOB } },
+				toRecipients: [{ emailAddress: { address: BOB } }],
+			},
+		});
 		expect(denied.status).toBe(403);
 		expect(denied.json.error.code).toBe('ErrorSendAsDenied');
 	});
 });
 
 describe('scenario seeding', () => {
-	test('a scenario\'s seed entries fill folders through the graph module\'s hook', async () => {
+	test("a scenario's seed entries fill folders through the graph module's hook", async () => {
 		const seeded = await startKit({
-			scenario: { ...SCENARIO, mailboxes: SCENARIO.mailboxes!.map((m) => (m.key === 'shared' ? { ...m, seed: [{ folder: 'inbox', count: 5 }, { folder: 'Invoices', count: 2 }, { folder: 'Projects', count: 1 }] } : m)) },
+			scenario: {
+				...SCENARIO,
+				mailboxes: SCENARIO.mailboxes!.map((m) =>
+					m.key === 'shared'
+						? {
+								...m,
+								seed: [
+									{ folder: 'inbox', count: 5 },
+									{ folder: 'Invoices', count: 2 },
+									{ folder: 'Projects', count: 1 },
+								],
+							}
+						: m,
+				),
+			},
 		});
 		try {
 			const inboxF = await seeded.call('GET', `/users/${enc(SHARED)}/mailFolders/inbox`);
 			expect(inboxF.json.totalItemCount).toBe(5);
-			const invoices = await seeded.emu.admin<unknown[]>('Get-MailboxMessages', { Mailbox: SHARED, Folder: 'Invoices' });
+			const invoices = await seeded.emu.admin<unknown[]>('Get-MailboxMessages', {
+				Mailbox: SHARED,
+				Folder: 'Invoices',
+			});
 			expect(invoices).toHaveLength(2);
-			const top = await seeded.call('GET', `/users/${enc(SHARED)}/mailFolders?$filter=${enc("displayName eq 'Projects'")}`);
+			const top = await seeded.call(
+				'GET',
+				`/users/${enc(SHARED)}/mailFolders?$filter=${enc("displayName eq 'Projects'")}`,
+			);
 			expect(top.json.value[0].totalItemCount).toBe(1);
 		} finally {
 			await seeded.emu.close();

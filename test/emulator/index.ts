@@ -106,7 +106,8 @@ export async function startEmulator(opts: EmulatorOptions): Promise<EmulatorHand
 	let httpsBase = '';
 	let httpBase = '';
 	const graphError = graphErrorFactory(clock);
-	const sleep = (ms: number) => new Promise<void>((resolve) => (ms > 0 ? setTimeout(resolve, ms) : setImmediate(resolve)));
+	const sleep = (ms: number) =>
+		new Promise<void>((resolve) => (ms > 0 ? setTimeout(resolve, ms) : setImmediate(resolve)));
 	const context: EmulatorContext = {
 		state,
 		clock,
@@ -132,7 +133,12 @@ export async function startEmulator(opts: EmulatorOptions): Promise<EmulatorHand
 	};
 	const identityHeader = randomToken(24);
 	registerCoreAdmin(admin, state, clock, faults, log);
-	registerIdentity(context, { signer, identityHeader, interactiveUser: loaded.interactiveUser, graphBaseUrl: () => httpsBase });
+	registerIdentity(context, {
+		signer,
+		identityHeader,
+		interactiveUser: loaded.interactiveUser,
+		graphBaseUrl: () => httpsBase,
+	});
 	registerGraph(context);
 	registerExchange(context);
 
@@ -142,7 +148,10 @@ export async function startEmulator(opts: EmulatorOptions): Promise<EmulatorHand
 	}
 
 	const deps = { router, admin, faults, log, clock, sleep };
-	const https = createHttpsServer({ key: serverCert.keyPem, cert: serverCert.certPem }, createPipeline(deps, 'https', () => httpsBase));
+	const https = createHttpsServer(
+		{ key: serverCert.keyPem, cert: serverCert.certPem },
+		createPipeline(deps, 'https', () => httpsBase),
+	);
 	const http = createHttpServer(createPipeline(deps, 'http', () => httpBase));
 	const urlHost = host.includes(':') ? `[${host}]` : host;
 	try {
@@ -169,7 +178,8 @@ export async function startEmulator(opts: EmulatorOptions): Promise<EmulatorHand
 		state,
 		context,
 		// JSON round trip: in-process callers get exactly what the HTTP form answers, never live state.
-		admin: async <T>(operation: string, body?: object) => JSON.parse(JSON.stringify(await admin.run(operation, body ?? {}))) as T,
+		admin: async <T>(operation: string, body?: object) =>
+			JSON.parse(JSON.stringify(await admin.run(operation, body ?? {}))) as T,
 		async close() {
 			if (closed) return;
 			closed = true;

@@ -72,7 +72,12 @@ describe('client credentials with a client secret', () => {
 
 		const res = await fetch(`${emu.info.authorityHost}/11111111-2222-3333-4444-555555555555/oauth2/v2.0/token`, {
 			method: 'POST',
-			body: new URLSearchParams({ grant_type: 'client_credentials', client_id: app.appId, client_secret: app.secret!, scope: scope()[0] }),
+			body: new URLSearchParams({
+				grant_type: 'client_credentials',
+				client_id: app.appId,
+				client_secret: app.secret!,
+				scope: scope()[0],
+			}),
 		});
 		expect(res.status).toBe(400);
 		const body = await res.json();
@@ -82,7 +87,9 @@ describe('client credentials with a client secret', () => {
 		expect(body).toHaveProperty('correlation_id');
 
 		const cca = confidentialClient(emu.info, app.appId, { clientSecret: app.secret });
-		const err = await cca.acquireTokenByClientCredential({ scopes: [`${emu.info.graphBaseUrl}/Mail.Send`] }).catch((e) => e);
+		const err = await cca
+			.acquireTokenByClientCredential({ scopes: [`${emu.info.graphBaseUrl}/Mail.Send`] })
+			.catch((e) => e);
 		expect(err.errorCode).toBe('invalid_scope');
 	});
 
@@ -119,7 +126,11 @@ describe('client credentials with a certificate', () => {
 	it('signs PS256 with x5t#S256 (SHA-256 thumbprint) and x5c and gets a token', async () => {
 		const app = emu.info.scenario.apps.rbac;
 		const cca = confidentialClient(emu.info, app.appId, {
-			clientCertificate: { thumbprintSha256: cert().thumbprintSha256, privateKey: cert().privateKeyPem!, x5c: cert().certificatePem },
+			clientCertificate: {
+				thumbprintSha256: cert().thumbprintSha256,
+				privateKey: cert().privateKeyPem!,
+				x5c: cert().certificatePem,
+			},
 		});
 		await emu.admin('Clear-RequestLog');
 		const result = await cca.acquireTokenByClientCredential({ scopes: scope() });
@@ -131,16 +142,22 @@ describe('client credentials with a certificate', () => {
 	it('checks the assertion signature against the registered certificate (AADSTS700027)', async () => {
 		const app = emu.info.scenario.apps.rbac;
 		const { generateKeyPairSync } = await import('node:crypto');
-		const otherKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+		const otherKey = generateKeyPairSync('rsa', { modulusLength: 2048 })
+			.privateKey.export({ type: 'pkcs8', format: 'pem' })
+			.toString();
 		// Right thumbprint, wrong key: the signature cannot verify.
-		const forged = confidentialClient(emu.info, app.appId, { clientCertificate: { thumbprint: cert().thumbprintSha1, privateKey: otherKey } });
+		const forged = confidentialClient(emu.info, app.appId, {
+			clientCertificate: { thumbprint: cert().thumbprintSha1, privateKey: otherKey },
+		});
 		const err1 = await forged.acquireTokenByClientCredential({ scopes: scope() }).catch((e) => e);
 		expect(err1.errorCode).toBe('invalid_client');
 		expect(aadCode(err1)).toBe(700027);
 		expect(err1.errorMessage).toMatch(/signature/i);
 		// A certificate that is not registered on the app.
 		const unknownThumb = createHash('sha1').update('other').digest('hex').toUpperCase();
-		const unregistered = confidentialClient(emu.info, app.appId, { clientCertificate: { thumbprint: unknownThumb, privateKey: otherKey } });
+		const unregistered = confidentialClient(emu.info, app.appId, {
+			clientCertificate: { thumbprint: unknownThumb, privateKey: otherKey },
+		});
 		const err2 = await unregistered.acquireTokenByClientCredential({ scopes: scope() }).catch((e) => e);
 		expect(aadCode(err2)).toBe(700027);
 		expect(err2.errorMessage).toMatch(/not registered on application/);
@@ -148,7 +165,9 @@ describe('client credentials with a certificate', () => {
 
 	it('accepts the same assertion twice (msal reuses it until it expires)', async () => {
 		const app = emu.info.scenario.apps.rbac;
-		const cca = confidentialClient(emu.info, app.appId, { clientCertificate: { thumbprint: cert().thumbprintSha1, privateKey: cert().privateKeyPem! } });
+		const cca = confidentialClient(emu.info, app.appId, {
+			clientCertificate: { thumbprint: cert().thumbprintSha1, privateKey: cert().privateKeyPem! },
+		});
 		await emu.admin('Clear-RequestLog');
 		await cca.acquireTokenByClientCredential({ scopes: scope() });
 		await cca.acquireTokenByClientCredential({ scopes: scope(), skipCache: true });

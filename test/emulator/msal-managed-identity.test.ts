@@ -40,7 +40,10 @@ function runChild(env: Record<string, string>, input: object): Promise<ChildResu
 }
 
 const imdsEnv = () => ({ AZURE_POD_IDENTITY_AUTHORITY_HOST: emu.info.imdsEndpoint });
-const appServiceEnv = () => ({ IDENTITY_ENDPOINT: emu.info.appServiceEndpoint, IDENTITY_HEADER: emu.info.identityHeader });
+const appServiceEnv = () => ({
+	IDENTITY_ENDPOINT: emu.info.appServiceEndpoint,
+	IDENTITY_HEADER: emu.info.identityHeader,
+});
 const mis = () => emu.info.scenario.managedIdentities;
 
 describe.each([
@@ -53,7 +56,9 @@ describe.each([
 		const out = await runChild(env(), { resource: emu.info.graphBaseUrl, calls: 2 });
 		expect(out.source).toBe(source);
 		const log = await emu.admin<any[]>('Get-RequestLog');
-		expect(log.map((e) => [e.kind, e.status, e.grantType])).toEqual([['mi', 200, source === 'AppService' ? 'app_service' : 'imds']]);
+		expect(log.map((e) => [e.kind, e.status, e.grantType])).toEqual([
+			['mi', 200, source === 'AppService' ? 'app_service' : 'imds'],
+		]);
 		expect(out.results.map((r) => r.ok)).toEqual([true, true]);
 		expect(out.results[1].fromCache).toBe(true);
 		const claims = claimsOf(out.results[0].accessToken!);
@@ -76,11 +81,18 @@ describe.each([
 		const out = await runChild(env(), { resource: 'https://graph.microsoft.com', id: id() });
 		expect(out.results[0]).toMatchObject({ ok: true });
 		const claims = claimsOf(out.results[0].accessToken!);
-		expect(claims).toMatchObject({ appid: mis().userAssigned.clientId, oid: mis().userAssigned.objectId, aud: 'https://graph.microsoft.com' });
+		expect(claims).toMatchObject({
+			appid: mis().userAssigned.clientId,
+			oid: mis().userAssigned.objectId,
+			aud: 'https://graph.microsoft.com',
+		});
 	});
 
 	it('fails for an identity that is not assigned', async () => {
-		const out = await runChild(env(), { resource: emu.info.graphBaseUrl, id: { userAssignedClientId: '99999999-9999-4999-8999-999999999999' } });
+		const out = await runChild(env(), {
+			resource: emu.info.graphBaseUrl,
+			id: { userAssignedClientId: '99999999-9999-4999-8999-999999999999' },
+		});
 		expect(out.results[0].ok).toBe(false);
 		expect(out.results[0].errorMessage).toMatch(/Identity not found|Unable to load the proper Managed Identity/);
 	});
@@ -93,15 +105,24 @@ describe('managed identity endpoints on the wire', () => {
 		const body = await ok.json();
 		expect(ok.status).toBe(200);
 		for (const k of ['expires_in', 'expires_on', 'ext_expires_in', 'not_before']) expect(typeof body[k]).toBe('string');
-		expect(body).toMatchObject({ token_type: 'Bearer', resource: emu.info.graphBaseUrl, client_id: mis().system.clientId });
+		expect(body).toMatchObject({
+			token_type: 'Bearer',
+			resource: emu.info.graphBaseUrl,
+			client_id: mis().system.clientId,
+		});
 		const noHeader = await fetch(url);
 		expect(noHeader.status).toBe(400);
-		expect(await noHeader.json()).toEqual({ error: 'invalid_request', error_description: 'Required metadata header not specified' });
+		expect(await noHeader.json()).toEqual({
+			error: 'invalid_request',
+			error_description: 'Required metadata header not specified',
+		});
 	});
 
 	it('App Service needs X-IDENTITY-HEADER and api-version 2019-08-01', async () => {
 		const url = `${emu.info.appServiceEndpoint}?resource=${encodeURIComponent(emu.info.graphBaseUrl)}&api-version=2019-08-01`;
-		const ok = await fetch(`${url}&mi_res_id=${encodeURIComponent(mis().userAssigned.resourceId)}`, { headers: { 'X-IDENTITY-HEADER': emu.info.identityHeader } });
+		const ok = await fetch(`${url}&mi_res_id=${encodeURIComponent(mis().userAssigned.resourceId)}`, {
+			headers: { 'X-IDENTITY-HEADER': emu.info.identityHeader },
+		});
 		const body = await ok.json();
 		expect(ok.status).toBe(200);
 		expect(typeof body.expires_on).toBe('string');

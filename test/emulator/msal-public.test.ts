@@ -9,7 +9,11 @@ beforeAll(async () => {
 });
 afterAll(() => emu?.close());
 
-const graphScopes = () => [`${emu.info.graphBaseUrl}/Mail.Send.Shared`, `${emu.info.graphBaseUrl}/Mail.ReadWrite.Shared`, 'offline_access'];
+const graphScopes = () => [
+	`${emu.info.graphBaseUrl}/Mail.Send.Shared`,
+	`${emu.info.graphBaseUrl}/Mail.ReadWrite.Shared`,
+	'offline_access',
+];
 const aadCode = (err: any): number | undefined => {
 	const m = /AADSTS(\d+)/.exec(`${err?.errorMessage ?? ''} ${err?.message ?? ''}`);
 	return m ? Number(m[1]) : undefined;
@@ -46,7 +50,9 @@ describe('device code', () => {
 			aud: emu.info.graphBaseUrl,
 			appidacr: '0',
 		});
-		expect(claims.scp.split(' ')).toEqual(expect.arrayContaining(['Mail.Send.Shared', 'Mail.ReadWrite.Shared', 'User.Read']));
+		expect(claims.scp.split(' ')).toEqual(
+			expect.arrayContaining(['Mail.Send.Shared', 'Mail.ReadWrite.Shared', 'User.Read']),
+		);
 		expect(claims.roles).toBeUndefined();
 		expect(result.account?.username).toBe(megan.upn);
 		expect(result.idTokenClaims).toMatchObject({ preferred_username: megan.upn, tid: emu.info.scenario.tenant.id });
@@ -75,7 +81,11 @@ describe('device code', () => {
 		await emu.admin('Approve-DeviceCode', { UserCode: started.user_code });
 		const poll = await fetch(`${emu.info.authorityHost}/${emu.info.scenario.tenant.id}/oauth2/v2.0/token`, {
 			method: 'POST',
-			body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:device_code', client_id: emu.info.scenario.apps.webApp.appId, device_code: started.device_code }),
+			body: new URLSearchParams({
+				grant_type: 'urn:ietf:params:oauth:grant-type:device_code',
+				client_id: emu.info.scenario.apps.webApp.appId,
+				device_code: started.device_code,
+			}),
 		});
 		expect(poll.status).toBe(401);
 		expect((await poll.json()).error_codes).toEqual([7000218]);
@@ -114,7 +124,10 @@ describe('refresh token', () => {
 			expect(aadCode(err)).toBe(700082);
 			// The 90-day token is still fine.
 			await expect(
-				publicClient(emu.info, emu.info.scenario.apps.publicClient.appId).acquireTokenByRefreshToken({ refreshToken: rt, scopes: graphScopes() }),
+				publicClient(emu.info, emu.info.scenario.apps.publicClient.appId).acquireTokenByRefreshToken({
+					refreshToken: rt,
+					scopes: graphScopes(),
+				}),
 			).resolves.toBeTruthy();
 		} finally {
 			await emu.admin('Set-Settings', { RefreshTokenLifetimeSeconds: 90 * 86400 });
@@ -137,7 +150,9 @@ describe('refresh token', () => {
 		const { pca: again } = await signInWithDeviceCode();
 		const [fresh] = cachedRefreshTokens(again);
 		await emu.admin('Advance-Clock', { Seconds: 1 });
-		expect(await emu.admin('Revoke-MgUserSignInSession', { UserId: emu.info.scenario.mailboxes.megan.upn })).toEqual({ value: true });
+		expect(await emu.admin('Revoke-MgUserSignInSession', { UserId: emu.info.scenario.mailboxes.megan.upn })).toEqual({
+			value: true,
+		});
 		const err = await publicClient(emu.info, emu.info.scenario.apps.publicClient.appId)
 			.acquireTokenByRefreshToken({ refreshToken: fresh, scopes: graphScopes() })
 			.catch((e) => e);
@@ -151,7 +166,11 @@ describe('refresh token', () => {
 	it('needs the client secret for a confidential app and rejects a garbage token', async () => {
 		const web = emu.info.scenario.apps.webApp;
 		const cca = confidentialClient(emu.info, web.appId, { clientSecret: web.secret });
-		const ropc = await cca.acquireTokenByUsernamePassword({ username: emu.info.scenario.mailboxes.megan.upn, password: emu.info.scenario.mailboxes.megan.password!, scopes: graphScopes() });
+		const ropc = await cca.acquireTokenByUsernamePassword({
+			username: emu.info.scenario.mailboxes.megan.upn,
+			password: emu.info.scenario.mailboxes.megan.password!,
+			scopes: graphScopes(),
+		});
 		expect(claimsOf(ropc!.accessToken)).toMatchObject({ idtyp: 'user', appidacr: '1' });
 		const [rt] = cachedRefreshTokens(cca);
 		const noSecret = await fetch(`${emu.info.authorityHost}/${emu.info.scenario.tenant.id}/oauth2/v2.0/token`, {
@@ -159,7 +178,9 @@ describe('refresh token', () => {
 			body: new URLSearchParams({ grant_type: 'refresh_token', client_id: web.appId, refresh_token: rt }),
 		});
 		expect((await noSecret.json()).error_codes).toEqual([7000218]);
-		const garbage = await cca.acquireTokenByRefreshToken({ refreshToken: 'not-a-refresh-token', scopes: graphScopes() }).catch((e) => e);
+		const garbage = await cca
+			.acquireTokenByRefreshToken({ refreshToken: 'not-a-refresh-token', scopes: graphScopes() })
+			.catch((e) => e);
 		expect(garbage.errorCode).toBe('invalid_grant');
 	});
 });
@@ -168,9 +189,15 @@ describe('password (ROPC) and consent', () => {
 	it('signs in with a password; a wrong password is AADSTS50126', async () => {
 		const pca = publicClient(emu.info, emu.info.scenario.apps.publicClient.appId);
 		const alex = emu.info.scenario.mailboxes.alex;
-		const ok = await pca.acquireTokenByUsernamePassword({ username: alex.upn, password: alex.password!, scopes: graphScopes() });
+		const ok = await pca.acquireTokenByUsernamePassword({
+			username: alex.upn,
+			password: alex.password!,
+			scopes: graphScopes(),
+		});
 		expect(claimsOf(ok!.accessToken).upn).toBe(alex.upn);
-		const err = await pca.acquireTokenByUsernamePassword({ username: alex.upn, password: 'wrong', scopes: graphScopes() }).catch((e) => e);
+		const err = await pca
+			.acquireTokenByUsernamePassword({ username: alex.upn, password: 'wrong', scopes: graphScopes() })
+			.catch((e) => e);
 		expect(aadCode(err)).toBe(50126);
 	});
 
@@ -178,7 +205,11 @@ describe('password (ROPC) and consent', () => {
 		const pca = publicClient(emu.info, emu.info.scenario.apps.publicClient.appId);
 		const alex = emu.info.scenario.mailboxes.alex;
 		const err = await pca
-			.acquireTokenByUsernamePassword({ username: alex.upn, password: alex.password!, scopes: [`${emu.info.graphBaseUrl}/Calendars.Read`] })
+			.acquireTokenByUsernamePassword({
+				username: alex.upn,
+				password: alex.password!,
+				scopes: [`${emu.info.graphBaseUrl}/Calendars.Read`],
+			})
 			.catch((e) => e);
 		expect(err.errorCode).toBe('invalid_grant');
 		expect(aadCode(err)).toBe(65001);

@@ -15,7 +15,12 @@ const shared = mailbox({
 	department: 'Operations',
 	customAttribute1: 'n8n-scoped',
 });
-const alex = mailbox({ id: 'm-alex', upn: 'alex@contoso.onmicrosoft.com', displayName: "Alex O'Neil", department: 'Sales' });
+const alex = mailbox({
+	id: 'm-alex',
+	upn: 'alex@contoso.onmicrosoft.com',
+	displayName: "Alex O'Neil",
+	department: 'Sales',
+});
 const finance = mailbox({
 	id: 'm-finance',
 	upn: 'finance@contoso.onmicrosoft.com',
@@ -26,8 +31,20 @@ const finance = mailbox({
 const state = {
 	mailboxes: [shared, alex, finance],
 	groups: [
-		{ id: 'g-1', displayName: 'Scoped, Mailboxes', primarySmtpAddress: 'scoped@contoso.onmicrosoft.com', mailEnabledSecurity: true, memberIds: ['m-shared', 'g-2'] },
-		{ id: 'g-2', displayName: 'Nested', primarySmtpAddress: 'nested@contoso.onmicrosoft.com', mailEnabledSecurity: true, memberIds: ['m-finance'] },
+		{
+			id: 'g-1',
+			displayName: 'Scoped, Mailboxes',
+			primarySmtpAddress: 'scoped@contoso.onmicrosoft.com',
+			mailEnabledSecurity: true,
+			memberIds: ['m-shared', 'g-2'],
+		},
+		{
+			id: 'g-2',
+			displayName: 'Nested',
+			primarySmtpAddress: 'nested@contoso.onmicrosoft.com',
+			mailEnabledSecurity: true,
+			memberIds: ['m-finance'],
+		},
 	],
 } as unknown as EmulatorState;
 
@@ -56,7 +73,10 @@ describe('OPATH recipient filters', () => {
 		['DisplayName -eq "Alex O\'Neil"', ['m-alex']],
 		['Alias -eq alex', ['m-alex']],
 		["Department -eq 'Sales' -or Department -eq 'Operations' -and Alias -eq 'nobody'", ['m-alex']],
-		["MemberOfGroup -eq 'CN=Scoped\\, Mailboxes,OU=contoso.onmicrosoft.com,OU=Microsoft Exchange Hosted Organizations,DC=x'", ['m-shared']],
+		[
+			"MemberOfGroup -eq 'CN=Scoped\\, Mailboxes,OU=contoso.onmicrosoft.com,OU=Microsoft Exchange Hosted Organizations,DC=x'",
+			['m-shared'],
+		],
 		["MemberOfGroup -eq 'scoped@contoso.onmicrosoft.com'", ['m-shared']],
 		["MemberOfGroup -ne 'nested@contoso.onmicrosoft.com'", ['m-shared', 'm-alex']],
 	])('%s', (filter, expected) => {

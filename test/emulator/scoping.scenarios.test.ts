@@ -1,7 +1,8 @@
 /** The shipped `logic-app` and `rbac` scenarios reproduce the walkthroughs as admins set them up. */
 import { startEmulator, type EmulatorHandle } from './index';
 
-const POLICY_DENIED = 'Access to OData is disabled: [RAOP] : Blocked by tenant configured AppOnly AccessPolicy settings.';
+const POLICY_DENIED =
+	'Access to OData is disabled: [RAOP] : Blocked by tenant configured AppOnly AccessPolicy settings.';
 const ACCESS_DENIED = 'Access is denied. Check credentials and try again.';
 
 function client(emu: () => EmulatorHandle) {
@@ -18,11 +19,20 @@ function client(emu: () => EmulatorHandle) {
 	};
 	return {
 		appToken: (appId: string, secret: string) =>
-			tokenRequest({ grant_type: 'client_credentials', client_id: appId, client_secret: secret, scope: `${emu().info.graphBaseUrl}/.default` }),
+			tokenRequest({
+				grant_type: 'client_credentials',
+				client_id: appId,
+				client_secret: secret,
+				scope: `${emu().info.graphBaseUrl}/.default`,
+			}),
 		async imdsToken(clientId?: string) {
 			const { info } = emu();
 			const url = new URL('/metadata/identity/oauth2/token/', info.imdsEndpoint);
-			url.search = new URLSearchParams({ 'api-version': '2018-02-01', resource: info.graphBaseUrl, ...(clientId ? { client_id: clientId } : {}) }).toString();
+			url.search = new URLSearchParams({
+				'api-version': '2018-02-01',
+				resource: info.graphBaseUrl,
+				...(clientId ? { client_id: clientId } : {}),
+			}).toString();
 			const res = await fetch(url, { headers: { Metadata: 'true' } });
 			const body = (await res.json()) as { access_token?: string };
 			if (!body.access_token) throw new Error(`IMDS failed: ${res.status} ${JSON.stringify(body)}`);
@@ -41,7 +51,11 @@ function client(emu: () => EmulatorHandle) {
 }
 
 const message = (to: string) => ({
-	message: { subject: 'Walkthrough', body: { contentType: 'Text', content: 'hi' }, toRecipients: [{ emailAddress: { address: to } }] },
+	message: {
+		subject: 'Walkthrough',
+		body: { contentType: 'Text', content: 'hi' },
+		toRecipients: [{ emailAddress: { address: to } }],
+	},
 });
 
 describe('logic-app scenario', () => {
@@ -53,25 +67,34 @@ describe('logic-app scenario', () => {
 	afterAll(() => emu?.close());
 
 	const upn = (key: string) => emu.info.scenario.mailboxes[key].upn;
-	const send = (token: string, from: string) => c.graph(token, 'POST', `/users/${encodeURIComponent(from)}/sendMail`, message(upn('adele')));
-	const list = (token: string, mailbox: string) => c.graph(token, 'GET', `/users/${encodeURIComponent(mailbox)}/mailFolders/inbox/messages`);
+	const send = (token: string, from: string) =>
+		c.graph(token, 'POST', `/users/${encodeURIComponent(from)}/sendMail`, message(upn('adele')));
+	const list = (token: string, mailbox: string) =>
+		c.graph(token, 'GET', `/users/${encodeURIComponent(mailbox)}/mailFolders/inbox/messages`);
 
-	test.each(['system', 'userAssigned'])('the %s managed identity sends and reads only the shared mailbox', async (key) => {
-		const mi = emu.info.scenario.managedIdentities[key];
-		const token = await c.imdsToken(key === 'system' ? undefined : mi.clientId);
-		expect((await send(token, upn('notifications'))).status).toBe(202);
-		const inbox = await list(token, upn('notifications'));
-		expect(inbox.status).toBe(200);
-		expect(inbox.body.value).toHaveLength(5);
-		for (const other of ['finance', 'adele', 'alex']) {
-			const denied = await send(token, upn(other));
-			expect(denied.status).toBe(403);
-			expect(denied.body.error).toMatchObject({ code: 'ErrorAccessDenied', message: POLICY_DENIED });
-			expect((await list(token, upn(other))).body.error.message).toBe(POLICY_DENIED);
-		}
-		expect(await emu.admin('Test-ApplicationAccessPolicy', { AppId: mi.clientId, Identity: upn('notifications') })).toMatchObject({ AccessCheckResult: 'Granted' });
-		expect(await emu.admin('Test-ApplicationAccessPolicy', { AppId: mi.clientId, Identity: upn('finance') })).toMatchObject({ AccessCheckResult: 'Denied' });
-	});
+	test.each(['system', 'userAssigned'])(
+		'the %s managed identity sends and reads only the shared mailbox',
+		async (key) => {
+			const mi = emu.info.scenario.managedIdentities[key];
+			const token = await c.imdsToken(key === 'system' ? undefined : mi.clientId);
+			expect((await send(token, upn('notifications'))).status).toBe(202);
+			const inbox = await list(token, upn('notifications'));
+			expect(inbox.status).toBe(200);
+			expect(inbox.body.value).toHaveLength(5);
+			for (const other of ['finance', 'adele', 'alex']) {
+				const denied = await send(token, upn(other));
+				expect(denied.status).toBe(403);
+				expect(denied.body.error).toMatchObject({ code: 'ErrorAccessDenied', message: POLICY_DENIED });
+				expect((await list(token, upn(other))).body.error.message).toBe(POLICY_DENIED);
+			}
+			expect(
+				await emu.admin('Test-ApplicationAccessPolicy', { AppId: mi.clientId, Identity: upn('notifications') }),
+			).toMatchObject({ AccessCheckResult: 'Granted' });
+			expect(
+				await emu.admin('Test-ApplicationAccessPolicy', { AppId: mi.clientId, Identity: upn('finance') }),
+			).toMatchObject({ AccessCheckResult: 'Denied' });
+		},
+	);
 
 	test('the unscoped app registration reaches every mailbox', async () => {
 		const app = emu.info.scenario.apps.unscoped;
@@ -79,7 +102,9 @@ describe('logic-app scenario', () => {
 		for (const key of Object.keys(emu.info.scenario.mailboxes)) {
 			expect((await send(token, upn(key))).status).toBe(202);
 			expect((await list(token, upn(key))).status).toBe(200);
-			expect(await emu.admin('Test-ApplicationAccessPolicy', { AppId: app.appId, Identity: upn(key) })).toMatchObject({ AccessCheckResult: 'Granted' });
+			expect(await emu.admin('Test-ApplicationAccessPolicy', { AppId: app.appId, Identity: upn(key) })).toMatchObject({
+				AccessCheckResult: 'Granted',
+			});
 		}
 	});
 
@@ -100,7 +125,8 @@ describe('rbac scenario', () => {
 	afterAll(() => emu?.close());
 
 	const upn = (key: string) => emu.info.scenario.mailboxes[key].upn;
-	const send = (token: string, from: string) => c.graph(token, 'POST', `/users/${encodeURIComponent(from)}/sendMail`, message(upn('adele')));
+	const send = (token: string, from: string) =>
+		c.graph(token, 'POST', `/users/${encodeURIComponent(from)}/sendMail`, message(upn('adele')));
 
 	test('the role assignments reach the support mailbox only; Test-ServicePrincipalAuthorization agrees', async () => {
 		const app = emu.info.scenario.apps.rbac;
@@ -109,18 +135,33 @@ describe('rbac scenario', () => {
 		const inbox = await c.graph(token, 'GET', `/users/${upn('support')}/mailFolders/inbox/messages`);
 		expect(inbox.body.value).toHaveLength(3);
 		// Application Mail.ReadWrite: writes are allowed too.
-		expect((await c.graph(token, 'PATCH', `/users/${upn('support')}/messages/${encodeURIComponent(inbox.body.value[0].id)}`, { isRead: true })).status).toBe(200);
+		expect(
+			(
+				await c.graph(
+					token,
+					'PATCH',
+					`/users/${upn('support')}/messages/${encodeURIComponent(inbox.body.value[0].id)}`,
+					{ isRead: true },
+				)
+			).status,
+		).toBe(200);
 		for (const other of ['finance', 'adele']) {
 			const denied = await send(token, upn(other));
 			expect(denied.status).toBe(403);
 			expect(denied.body.error).toMatchObject({ code: 'ErrorAccessDenied', message: ACCESS_DENIED });
 		}
-		const inScope = await emu.admin<any[]>('Test-ServicePrincipalAuthorization', { Identity: app.appId, Resource: upn('support') });
+		const inScope = await emu.admin<any[]>('Test-ServicePrincipalAuthorization', {
+			Identity: app.appId,
+			Resource: upn('support'),
+		});
 		expect(inScope.map((r) => [r.RoleName, r.AllowedResourceScope, r.InScope]).sort()).toEqual([
 			['Application Mail.ReadWrite', 'Support Mailbox Only', true],
 			['Application Mail.Send', 'Support Mailbox Only', true],
 		]);
-		const outside = await emu.admin<any[]>('Test-ServicePrincipalAuthorization', { Identity: app.appId, Resource: upn('finance') });
+		const outside = await emu.admin<any[]>('Test-ServicePrincipalAuthorization', {
+			Identity: app.appId,
+			Resource: upn('finance'),
+		});
 		expect(outside.map((r) => r.InScope)).toEqual([false, false]);
 	});
 

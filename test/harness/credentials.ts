@@ -47,7 +47,13 @@ export const oAuth2ApiType: ICredentialType = {
 		{ displayName: 'Authorization URL', name: 'authUrl', type: 'string', default: '' },
 		{ displayName: 'Access Token URL', name: 'accessTokenUrl', type: 'string', default: '' },
 		{ displayName: 'Client ID', name: 'clientId', type: 'string', default: '' },
-		{ displayName: 'Client Secret', name: 'clientSecret', type: 'string', typeOptions: { password: true }, default: '' },
+		{
+			displayName: 'Client Secret',
+			name: 'clientSecret',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+		},
 		{ displayName: 'Scope', name: 'scope', type: 'string', default: '' },
 		{ displayName: 'Auth URI Query Parameters', name: 'authQueryParameters', type: 'string', default: '' },
 		{
@@ -107,7 +113,12 @@ export class CredentialStore {
 			throw new Error(`CredentialStore: register credential type "${record.type}" before adding a credential of it`);
 		}
 		this.write(record.id, record.name, record.type, record.data);
-		this.counters.set(record.id, { preAuthentication: 0, preAuthenticationForced: 0, updates: 0, oauthTokenUpdates: 0 });
+		this.counters.set(record.id, {
+			preAuthentication: 0,
+			preAuthenticationForced: 0,
+			updates: 0,
+			oauthTokenUpdates: 0,
+		});
 		this.versions.set(record.id, [deepCopy(record.data)]);
 		return this;
 	}
@@ -268,7 +279,12 @@ export class HarnessCredentialsHelper extends ICredentialsHelper {
 	}
 
 	/** Like n8n: only strings starting with '=' are expressions, evaluated with `$credentials`; empty => ''. */
-	private resolve(value: string, credentials: ICredentialDataDecryptedObject, workflow?: Workflow, node?: INode): string {
+	private resolve(
+		value: string,
+		credentials: ICredentialDataDecryptedObject,
+		workflow?: Workflow,
+		node?: INode,
+	): string {
 		if (typeof value !== 'string' || !value.startsWith('=')) return value;
 		const wf = workflow ?? new Workflow({ nodes: [], connections: {}, active: false, nodeTypes: mockNodeTypes });
 		const contextNode = node ?? mockNode;

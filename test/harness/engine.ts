@@ -120,7 +120,12 @@ export function startNode(): INode {
 	};
 }
 
-export function buildWorkflow(nodes: INode[], nodeTypes: INodeTypes, staticData?: IDataObject, withStart = true): Workflow {
+export function buildWorkflow(
+	nodes: INode[],
+	nodeTypes: INodeTypes,
+	staticData?: IDataObject,
+	withStart = true,
+): Workflow {
 	const connections: IConnections = withStart
 		? { [START_NODE_NAME]: { main: [[{ node: nodes[nodes.length - 1].name, type: 'main' as const, index: 0 }]] } }
 		: {};

@@ -40,9 +40,7 @@ function serialise(metadata: LogMetadata | undefined): string {
 	if (metadata === undefined) return '';
 	try {
 		return JSON.stringify(metadata, (_key, value: unknown) =>
-			value instanceof Error
-				? { ...value, name: value.name, message: value.message, stack: value.stack }
-				: value,
+			value instanceof Error ? { ...value, name: value.name, message: value.message, stack: value.stack } : value,
 		);
 	} catch {
 		return String(metadata);

@@ -16,7 +16,16 @@ import {
 	type IPollFunctions,
 } from 'n8n-workflow';
 
-import { CredentialStore, PollingWorkflow, binaryItem, readBinary, runNode, runPoll, sha256, patternBytes } from './index';
+import {
+	CredentialStore,
+	PollingWorkflow,
+	binaryItem,
+	readBinary,
+	runNode,
+	runPoll,
+	sha256,
+	patternBytes,
+} from './index';
 
 interface Seen {
 	method: string;
@@ -103,8 +112,20 @@ const testTokenApi: ICredentialType = {
 	properties: [
 		{ displayName: 'Base URL', name: 'baseUrl', type: 'string', default: '' },
 		{ displayName: 'Secret', name: 'secret', type: 'string', typeOptions: { password: true }, default: '' },
-		{ displayName: 'Refresh Token', name: 'refreshToken', type: 'hidden', typeOptions: { password: true }, default: '' },
-		{ displayName: 'Access Token', name: 'accessToken', type: 'hidden', typeOptions: { expirable: true, password: true }, default: '' },
+		{
+			displayName: 'Refresh Token',
+			name: 'refreshToken',
+			type: 'hidden',
+			typeOptions: { password: true },
+			default: '',
+		},
+		{
+			displayName: 'Access Token',
+			name: 'accessToken',
+			type: 'hidden',
+			typeOptions: { expirable: true, password: true },
+			default: '',
+		},
 	],
 	async preAuthentication(this: IHttpRequestHelper, credentials: ICredentialDataDecryptedObject) {
 		const answer = (await this.helpers.httpRequest({
@@ -128,7 +149,12 @@ const testOAuth2Api: ICredentialType = {
 	properties: [
 		{ displayName: 'Base URL', name: 'baseUrl', type: 'string', default: '' },
 		{ displayName: 'Grant Type', name: 'grantType', type: 'hidden', default: 'authorizationCode' },
-		{ displayName: 'Access Token URL', name: 'accessTokenUrl', type: 'hidden', default: '={{$self.baseUrl}}/oauth/token' },
+		{
+			displayName: 'Access Token URL',
+			name: 'accessTokenUrl',
+			type: 'hidden',
+			default: '={{$self.baseUrl}}/oauth/token',
+		},
 	],
 };
 
@@ -235,7 +261,13 @@ const tinyTrigger: INodeType = {
 
 /** Assigns a nested object on its first poll, then only changes it in place and emits. */
 const nestedTrigger: INodeType = {
-	description: { ...tinyTrigger.description, displayName: 'Nested Trigger', name: 'nestedTrigger', defaults: { name: 'Nested Trigger' }, properties: [] },
+	description: {
+		...tinyTrigger.description,
+		displayName: 'Nested Trigger',
+		name: 'nestedTrigger',
+		defaults: { name: 'Nested Trigger' },
+		properties: [],
+	},
 	async poll(this: IPollFunctions) {
 		const data = this.getWorkflowStaticData('node');
 		if (!data.state) {
@@ -249,7 +281,10 @@ const nestedTrigger: INodeType = {
 
 function newStore() {
 	return new CredentialStore()
-		.add({ id: 'c1', name: 'Token', type: 'testTokenApi', data: { baseUrl, secret: 'sup3r-s3cret-value' } }, testTokenApi)
+		.add(
+			{ id: 'c1', name: 'Token', type: 'testTokenApi', data: { baseUrl, secret: 'sup3r-s3cret-value' } },
+			testTokenApi,
+		)
 		.add(
 			{
 				id: 'o1',
@@ -304,7 +339,12 @@ describe('runNode', () => {
 
 	it('surfaces node errors, honours Continue On Fail, and keeps logs', async () => {
 		const store = newStore();
-		const failed = await runNode({ nodeType: tinyNode, parameters: { path: '/forbidden' }, credentials: tokenCredentials, store });
+		const failed = await runNode({
+			nodeType: tinyNode,
+			parameters: { path: '/forbidden' },
+			credentials: tokenCredentials,
+			store,
+		});
 		expect(failed.items).toEqual([]);
 		expect(failed.error?.name).toBe('NodeApiError');
 		expect((failed.error as NodeApiError).httpCode).toBe('403');
@@ -384,17 +424,31 @@ describe('runNode', () => {
 			description: {
 				...tinyNode.description,
 				credentials: [{ name: 'noTokenApi', required: true }],
-				properties: [{ displayName: 'Authentication', name: 'authentication', type: 'hidden', default: 'noTokenApi' }, ...tinyNode.description.properties.slice(1)],
+				properties: [
+					{ displayName: 'Authentication', name: 'authentication', type: 'hidden', default: 'noTokenApi' },
+					...tinyNode.description.properties.slice(1),
+				],
 			},
 		};
-		const run = await runNode({ nodeType: node, parameters: {}, credentials: { noTokenApi: { id: 'n1', name: 'No token' } }, store });
+		const run = await runNode({
+			nodeType: node,
+			parameters: {},
+			credentials: { noTokenApi: { id: 'n1', name: 'No token' } },
+			store,
+		});
 		expect(store.stats('n1')).toMatchObject({ preAuthentication: 2, updates: 0 });
 		expect(store.data('n1').refreshToken).toBeUndefined();
 		expect(run.error?.name).toBe('NodeApiError');
 	});
 
 	it('runs a chosen type version', async () => {
-		const run = await runNode({ nodeType: tinyNode, typeVersion: 1, parameters: {}, credentials: tokenCredentials, store: newStore() });
+		const run = await runNode({
+			nodeType: tinyNode,
+			typeVersion: 1,
+			parameters: {},
+			credentials: tokenCredentials,
+			store: newStore(),
+		});
 		expect(run.error).toBeUndefined();
 		expect(run.executionData.data.resultData.runData.Tiny[0].executionStatus).toBe('success');
 	});
@@ -410,13 +464,24 @@ describe('runPoll', () => {
 		expect(first.items?.map((i) => i.json.id)).toEqual(['a', 'b']);
 		expect(first.saved).toBe(true);
 		expect(first.staticData).toEqual({ 'node:Tiny Trigger': { polls: 1 } });
-		const second = await runPoll({ nodeType: tinyTrigger, parameters: {}, credentials: pollCredentials, store, staticData: first.staticData });
+		const second = await runPoll({
+			nodeType: tinyTrigger,
+			parameters: {},
+			credentials: pollCredentials,
+			store,
+			staticData: first.staticData,
+		});
 		expect(second.items?.[0].json.poll).toBe(2);
 	});
 
 	it('saves after the activation poll, then keeps changes of a null poll in memory only; a restart loses them', async () => {
 		const store = newStore();
-		const wf = new PollingWorkflow({ nodeType: tinyTrigger, parameters: { emit: false }, credentials: pollCredentials, store });
+		const wf = new PollingWorkflow({
+			nodeType: tinyTrigger,
+			parameters: { emit: false },
+			credentials: pollCredentials,
+			store,
+		});
 		// n8n runs the first poll while activating and saves the static data when activation is done.
 		const first = await wf.poll();
 		expect(first.items).toBeNull();
@@ -444,7 +509,13 @@ describe('runPoll', () => {
 
 	it('never saves static data in manual mode', async () => {
 		const store = newStore();
-		const result = await runPoll({ nodeType: tinyTrigger, parameters: {}, credentials: pollCredentials, store, mode: 'manual' });
+		const result = await runPoll({
+			nodeType: tinyTrigger,
+			parameters: {},
+			credentials: pollCredentials,
+			store,
+			mode: 'manual',
+		});
 		expect(result.items).toHaveLength(2);
 		expect(result.saved).toBe(false);
 		expect(result.staticData).toEqual({});

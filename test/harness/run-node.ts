@@ -110,9 +110,7 @@ export async function runNode(options: RunNodeOptions): Promise<NodeRun> {
 		startData: {},
 		resultData: { runData: { [START_NODE_NAME]: [startTask] }, lastNodeExecuted: START_NODE_NAME },
 		executionData: {
-			nodeExecutionStack: [
-				{ node, data: { main: [input] }, source: { main: [{ previousNode: START_NODE_NAME }] } },
-			],
+			nodeExecutionStack: [{ node, data: { main: [input] }, source: { main: [{ previousNode: START_NODE_NAME }] } }],
 		},
 	});
 

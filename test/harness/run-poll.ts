@@ -22,7 +22,14 @@ import {
 } from 'n8n-workflow';
 
 import type { CredentialStore } from './credentials';
-import { HarnessNodeTypes, buildAdditionalData, buildNode, buildWorkflow, typeNameOf, type AnyNodeType } from './engine';
+import {
+	HarnessNodeTypes,
+	buildAdditionalData,
+	buildNode,
+	buildWorkflow,
+	typeNameOf,
+	type AnyNodeType,
+} from './engine';
 import { ensureEnvironment, logCapture, type LogLine } from './environment';
 
 export interface PollOptions {

@@ -1,7 +1,16 @@
 import { createHash } from 'node:crypto';
 import { binaryItem, patternBytes, readBinary, sha256 } from '../harness';
 import type { StoredAttachment } from '../emulator/core/state';
-import { EXTERNAL, NOTIFICATIONS, SUPPORT, assertNoSecrets, graphLog, serialiseError, startWorld, type World } from './world';
+import {
+	EXTERNAL,
+	NOTIFICATIONS,
+	SUPPORT,
+	assertNoSecrets,
+	graphLog,
+	serialiseError,
+	startWorld,
+	type World,
+} from './world';
 
 let world: World;
 
@@ -37,8 +46,18 @@ const sendWith = (mailbox: string, subject: string, attachments: string) => ({
 
 describe('attachments', () => {
 	it('sends small attachments inline in one sendMail request', async () => {
-		const item = await binaryItem({ property: 'invoice', fileName: 'invoice.pdf', mimeType: 'application/pdf', sizeBytes: 200_000 });
-		const extra = await binaryItem({ property: 'note', fileName: 'note.txt', mimeType: 'text/plain', buffer: Buffer.from('hello') });
+		const item = await binaryItem({
+			property: 'invoice',
+			fileName: 'invoice.pdf',
+			mimeType: 'application/pdf',
+			sizeBytes: 200_000,
+		});
+		const extra = await binaryItem({
+			property: 'note',
+			fileName: 'note.txt',
+			mimeType: 'text/plain',
+			buffer: Buffer.from('hello'),
+		});
 		const since = (await graphLog(world)).at(-1)?.seq ?? 0;
 		const run = await world.run('mi', sendWith(NOTIFICATIONS, 'Inline files', 'invoice, note'), {
 			items: [{ json: {}, binary: { ...item.binary!, ...extra.binary! } }],
@@ -59,8 +78,18 @@ describe('attachments', () => {
 	const uploadMb = Number(process.env.SCOPED_MAILBOX_UPLOAD_TEST_MB ?? 30);
 	it(`uploads a ${uploadMb} MB attachment through an upload session in 320 KiB-aligned chunks, with bounded memory`, async () => {
 		const size = uploadMb * 1024 * 1024 + 12345;
-		const big = await binaryItem({ property: 'archive', fileName: 'archive.zip', mimeType: 'application/zip', sizeBytes: size });
-		const small = await binaryItem({ property: 'readme', fileName: 'readme.txt', mimeType: 'text/plain', buffer: Buffer.from('read me') });
+		const big = await binaryItem({
+			property: 'archive',
+			fileName: 'archive.zip',
+			mimeType: 'application/zip',
+			sizeBytes: size,
+		});
+		const small = await binaryItem({
+			property: 'readme',
+			fileName: 'readme.txt',
+			mimeType: 'text/plain',
+			buffer: Buffer.from('read me'),
+		});
 		const since = (await graphLog(world)).at(-1)?.seq ?? 0;
 		global.gc?.();
 		const baseline = process.memoryUsage();
@@ -101,10 +130,28 @@ describe('attachments', () => {
 
 	it('replies with a large attachment through a reply draft, and forwards with a small one inline', async () => {
 		await world.emu.admin('Deliver-Message', { To: SUPPORT, From: EXTERNAL, Subject: 'Need the logs' });
-		const listed = await world.run('rbac', { resource: 'message', operation: 'list', mailbox: SUPPORT, folder: { __rl: true, mode: 'id', value: 'inbox' }, filters: { subjectContains: 'Need the logs' } });
+		const listed = await world.run('rbac', {
+			resource: 'message',
+			operation: 'list',
+			mailbox: SUPPORT,
+			folder: { __rl: true, mode: 'id', value: 'inbox' },
+			filters: { subjectContains: 'Need the logs' },
+		});
 		const messageId = listed.items[0].json.id as string;
 		const logs = await binaryItem({ property: 'logs', fileName: 'logs.tar', sizeBytes: 4 * 1024 * 1024 + 7 });
-		const reply = await world.run('rbac', { resource: 'message', operation: 'reply', mailbox: SUPPORT, messageId, replyType: 'reply', comment: 'Here they are.', additionalFields: { attachments: 'logs' } }, { items: [logs] });
+		const reply = await world.run(
+			'rbac',
+			{
+				resource: 'message',
+				operation: 'reply',
+				mailbox: SUPPORT,
+				messageId,
+				replyType: 'reply',
+				comment: 'Here they are.',
+				additionalFields: { attachments: 'logs' },
+			},
+			{ items: [logs] },
+		);
 		expect(serialiseError(reply.error)).toBeUndefined();
 		expect(reply.items[0].json).toMatchObject({ method: 'draft', action: 'reply' });
 		const replied = storedAttachments(SUPPORT, 'RE: Need the logs');
@@ -113,7 +160,19 @@ describe('attachments', () => {
 		expect(drafts(SUPPORT)).toHaveLength(0);
 
 		const note = await binaryItem({ property: 'data', fileName: 'note.txt', buffer: Buffer.from('note') });
-		const forward = await world.run('rbac', { resource: 'message', operation: 'forward', mailbox: SUPPORT, messageId, toRecipients: EXTERNAL, comment: 'FYI', additionalFields: { attachments: 'data' } }, { items: [note] });
+		const forward = await world.run(
+			'rbac',
+			{
+				resource: 'message',
+				operation: 'forward',
+				mailbox: SUPPORT,
+				messageId,
+				toRecipients: EXTERNAL,
+				comment: 'FYI',
+				additionalFields: { attachments: 'data' },
+			},
+			{ items: [note] },
+		);
 		expect(serialiseError(forward.error)).toBeUndefined();
 		expect(forward.items[0].json).toMatchObject({ method: 'forward' });
 		expect(storedAttachments(SUPPORT, 'FW: Need the logs').map((a) => a.name)).toContain('note.txt');
@@ -123,7 +182,9 @@ describe('attachments', () => {
 		const big = await binaryItem({ property: 'data', fileName: 'scan.pdf', sizeBytes: 5 * 1024 * 1024 });
 		const run = await world.run('mi', sendWith(NOTIFICATIONS, 'Too big for Mail.Send', 'data'), { items: [big] });
 		expect(run.error).toBeDefined();
-		expect(run.error!.message).toMatch(/Large attachments need Mail\.ReadWrite on mailbox notifications@contoso\.onmicrosoft\.com/);
+		expect(run.error!.message).toMatch(
+			/Large attachments need Mail\.ReadWrite on mailbox notifications@contoso\.onmicrosoft\.com/,
+		);
 		expect(String((run.error as { description?: string }).description)).toMatch(/Application Mail\.ReadWrite/);
 		const sent = await world.emu.admin<Array<{ Subject: string }>>('Get-SentMessages', { Mailbox: NOTIFICATIONS });
 		expect(sent.some((m) => m.Subject === 'Too big for Mail.Send')).toBe(false);
@@ -135,7 +196,9 @@ describe('attachments', () => {
 			To: SUPPORT,
 			From: 'vendor@fabrikam.example',
 			Subject: 'Invoice 42',
-			Attachments: [{ Name: 'invoice-42.pdf', ContentType: 'application/pdf', ContentBase64: content.toString('base64') }],
+			Attachments: [
+				{ Name: 'invoice-42.pdf', ContentType: 'application/pdf', ContentBase64: content.toString('base64') },
+			],
 		});
 		const listed = await world.run('rbac', {
 			resource: 'message',
@@ -150,7 +213,12 @@ describe('attachments', () => {
 		const messageId = listed.items[0].json.id as string;
 		expect((await readBinary(listed.items[0].binary!.attachment_0)).equals(content)).toBe(true);
 
-		const attachments = await world.run('rbac', { resource: 'attachment', operation: 'list', mailbox: SUPPORT, messageId });
+		const attachments = await world.run('rbac', {
+			resource: 'attachment',
+			operation: 'list',
+			mailbox: SUPPORT,
+			messageId,
+		});
 		expect(attachments.items.map((i) => i.json.name)).toEqual(['invoice-42.pdf']);
 		const downloaded = await world.run('rbac', {
 			resource: 'attachment',

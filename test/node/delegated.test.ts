@@ -38,20 +38,42 @@ async function passwordGrant(clientId: string, secret: string) {
 beforeAll(async () => {
 	emu = await startEmulator({ scenario: 'delegated' });
 	const { info } = emu;
-	const custom = { cloud: 'custom', authorityHost: info.authorityHost, graphBaseUrl: info.graphBaseUrl, tenantId: info.scenario.tenant.id };
+	const custom = {
+		cloud: 'custom',
+		authorityHost: info.authorityHost,
+		graphBaseUrl: info.graphBaseUrl,
+		tenantId: info.scenario.tenant.id,
+	};
 	const cli = info.scenario.apps.publicClient;
 	const web = info.scenario.apps.webApp;
 	const refreshToken = await seedRefreshToken(emu, { clientId: cli.appId, user: MEGAN });
 	const oauth = await passwordGrant(web.appId, web.secret!);
 	secrets.push(refreshToken, oauth.refresh_token, oauth.access_token, web.secret!);
 	store = new CredentialStore()
-		.add({ id: 'rt', name: 'Megan (device code)', type: 'scopedMailboxRefreshTokenApi', data: { ...custom, clientId: cli.appId, clientAuth: 'none', refreshToken } }, new ScopedMailboxRefreshTokenApi())
+		.add(
+			{
+				id: 'rt',
+				name: 'Megan (device code)',
+				type: 'scopedMailboxRefreshTokenApi',
+				data: { ...custom, clientId: cli.appId, clientAuth: 'none', refreshToken },
+			},
+			new ScopedMailboxRefreshTokenApi(),
+		)
 		.add(
 			{
 				id: 'o1',
 				name: 'Megan (OAuth2)',
 				type: 'scopedMailboxOAuth2Api',
-				data: { ...custom, clientId: web.appId, clientSecret: web.secret!, oauthTokenData: { token_type: 'Bearer', access_token: oauth.access_token, refresh_token: oauth.refresh_token } },
+				data: {
+					...custom,
+					clientId: web.appId,
+					clientSecret: web.secret!,
+					oauthTokenData: {
+						token_type: 'Bearer',
+						access_token: oauth.access_token,
+						refresh_token: oauth.refresh_token,
+					},
+				},
 			},
 			new ScopedMailboxOAuth2Api(),
 		);
@@ -72,41 +94,89 @@ async function run(credential: keyof typeof TYPES, parameters: INodeParameters, 
 		continueOnFail,
 	});
 	const data = store.data(credential);
-	const current = [data.accessToken, data.refreshToken, (data.oauthTokenData as { access_token?: string } | undefined)?.access_token];
-	const text = JSON.stringify({ items: result.items, error: result.error && { m: result.error.message, d: (result.error as { description?: string }).description } }) + result.logText;
-	for (const secret of [...secrets, ...current]) if (typeof secret === 'string' && secret) expect(text.includes(secret)).toBe(false);
+	const current = [
+		data.accessToken,
+		data.refreshToken,
+		(data.oauthTokenData as { access_token?: string } | undefined)?.access_token,
+	];
+	const text =
+		JSON.stringify({
+			items: result.items,
+			error: result.error && { m: result.error.message, d: (result.error as { description?: string }).description },
+		}) + result.logText;
+	for (const secret of [...secrets, ...current])
+		if (typeof secret === 'string' && secret) expect(text.includes(secret)).toBe(false);
 	return result;
 }
 
 describe.each(['rt', 'o1'] as const)('delegated credential %s', (credential) => {
 	it('sends as the shared mailbox the user may send as, and is denied elsewhere', async () => {
 		const subject = `delegated send ${credential}`;
-		const ok = await run(credential, { resource: 'message', operation: 'send', mailbox: NOTIFICATIONS, toRecipients: 'someone@fabrikam.example', subject, bodyContent: 'hi' });
+		const ok = await run(credential, {
+			resource: 'message',
+			operation: 'send',
+			mailbox: NOTIFICATIONS,
+			toRecipients: 'someone@fabrikam.example',
+			subject,
+			bodyContent: 'hi',
+		});
 		expect(ok.error).toBeUndefined();
-		const sent = await emu.admin<Array<{ Subject: string; From: string }>>('Get-SentMessages', { Mailbox: NOTIFICATIONS });
+		const sent = await emu.admin<Array<{ Subject: string; From: string }>>('Get-SentMessages', {
+			Mailbox: NOTIFICATIONS,
+		});
 		expect(sent.find((m) => m.Subject === subject)?.From).toBe(NOTIFICATIONS);
 
-		const denied = await run(credential, { resource: 'message', operation: 'send', mailbox: FINANCE, toRecipients: 'someone@fabrikam.example', subject, bodyContent: 'hi' }, true);
+		const denied = await run(
+			credential,
+			{
+				resource: 'message',
+				operation: 'send',
+				mailbox: FINANCE,
+				toRecipients: 'someone@fabrikam.example',
+				subject,
+				bodyContent: 'hi',
+			},
+			true,
+		);
 		expect(denied.items[0].json.error).toMatch(/not allowed to use mailbox finance@contoso\.onmicrosoft\.com/);
 	});
 
 	it('lists the shared mailbox', async () => {
 		await emu.admin('Deliver-Message', { To: NOTIFICATIONS, Subject: `for ${credential}` });
-		const listed = await run(credential, { resource: 'message', operation: 'list', mailbox: NOTIFICATIONS, folder: { __rl: true, mode: 'id', value: 'inbox' }, filters: { subjectContains: `for ${credential}` } });
+		const listed = await run(credential, {
+			resource: 'message',
+			operation: 'list',
+			mailbox: NOTIFICATIONS,
+			folder: { __rl: true, mode: 'id', value: 'inbox' },
+			filters: { subjectContains: `for ${credential}` },
+		});
 		expect(listed.error).toBeUndefined();
 		expect(listed.items.map((i) => i.json.subject)).toEqual([`for ${credential}`]);
 	});
 
 	it('Test Access: scoped correctly, with the delegated identity and Exchange mailbox-permission advice', async () => {
-		const result = await run(credential, { resource: 'mailbox', operation: 'testAccess', mailbox: NOTIFICATIONS, controlMailbox: FINANCE, expectedCapabilities: ['readMetadata', 'readContent'] });
+		const result = await run(credential, {
+			resource: 'mailbox',
+			operation: 'testAccess',
+			mailbox: NOTIFICATIONS,
+			controlMailbox: FINANCE,
+			expectedCapabilities: ['readMetadata', 'readContent'],
+		});
 		expect(result.error).toBeUndefined();
 		const [target, control] = result.items.map((i) => i.json);
 		expect(target).toMatchObject({ finding: 'scoped correctly', identity: { kind: 'delegated', upn: MEGAN } });
 		expect(control).toMatchObject({ mailboxFinding: 'out of scope as expected' });
 
-		const missing = await run(credential, { resource: 'mailbox', operation: 'testAccess', mailbox: FINANCE, controlMailbox: '' });
+		const missing = await run(credential, {
+			resource: 'mailbox',
+			operation: 'testAccess',
+			mailbox: FINANCE,
+			controlMailbox: '',
+		});
 		const row = missing.items[0].json;
 		expect(row.finding).toBe('missing access');
-		expect((row.fix as { powershell: string }).powershell).toContain(`Add-MailboxPermission -Identity '${FINANCE}' -User '${MEGAN}' -AccessRights FullAccess`);
+		expect((row.fix as { powershell: string }).powershell).toContain(
+			`Add-MailboxPermission -Identity '${FINANCE}' -User '${MEGAN}' -AccessRights FullAccess`,
+		);
 	});
 });

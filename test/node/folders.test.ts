@@ -68,6 +68,8 @@ describe('folder picker', () => {
 			'scopedMailboxManagedIdentityApi',
 			'mi',
 		);
-		await expect(nodeType.methods.listSearch.searchFolders.call(context)).rejects.toThrow(/not allowed to use mailbox finance/);
+		await expect(nodeType.methods.listSearch.searchFolders.call(context)).rejects.toThrow(
+			/not allowed to use mailbox finance/,
+		);
 	});
 });

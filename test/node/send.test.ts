@@ -1,4 +1,15 @@
-import { ADELE, EXTERNAL, FINANCE, NOTIFICATIONS, SUPPORT, assertNoSecrets, graphLog, serialiseError, startWorld, type World } from './world';
+import {
+	ADELE,
+	EXTERNAL,
+	FINANCE,
+	NOTIFICATIONS,
+	SUPPORT,
+	assertNoSecrets,
+	graphLog,
+	serialiseError,
+	startWorld,
+	type World,
+} from './world';
 
 let world: World;
 
@@ -22,15 +33,18 @@ const send = (mailbox: string, extra: Record<string, unknown> = {}) => ({
 
 describe('Message → Send', () => {
 	it('the scoped managed identity sends from the shared mailbox', async () => {
-		const run = await world.run('mi', send(NOTIFICATIONS, {
-			additionalFields: {
-				ccRecipients: 'Adele Vance <adele@contoso.onmicrosoft.com>',
-				bccRecipients: 'audit@fabrikam.example',
-				replyTo: 'help@fabrikam.example',
-				importance: 'high',
-				internetMessageHeaders: { headers: [{ name: 'X-Ticket-Id', value: 'T-1' }] },
-			},
-		}));
+		const run = await world.run(
+			'mi',
+			send(NOTIFICATIONS, {
+				additionalFields: {
+					ccRecipients: 'Adele Vance <adele@contoso.onmicrosoft.com>',
+					bccRecipients: 'audit@fabrikam.example',
+					replyTo: 'help@fabrikam.example',
+					importance: 'high',
+					internetMessageHeaders: { headers: [{ name: 'X-Ticket-Id', value: 'T-1' }] },
+				},
+			}),
+		);
 		expect(serialiseError(run.error)).toBeUndefined();
 		expect(run.items).toHaveLength(1);
 		expect(run.items[0].json).toMatchObject({ sent: true, mailbox: NOTIFICATIONS, method: 'sendMail' });
@@ -54,7 +68,9 @@ describe('Message → Send', () => {
 		expect(run.error).toBeDefined();
 		expect(run.error!.message).toMatch(/not allowed to use mailbox finance@contoso\.onmicrosoft\.com/);
 		expect(run.error!.message).toMatch(/Exchange scoping/);
-		expect(String((run.error as { description?: string }).description)).toMatch(/Test-ApplicationAccessPolicy|Test-ServicePrincipalAuthorization/);
+		expect(String((run.error as { description?: string }).description)).toMatch(
+			/Test-ApplicationAccessPolicy|Test-ServicePrincipalAuthorization/,
+		);
 		const sent = await world.emu.admin<unknown[]>('Get-SentMessages', { Mailbox: FINANCE });
 		expect(sent).toHaveLength(0);
 		assertNoSecrets(world, run);
@@ -73,21 +89,32 @@ describe('Message → Send', () => {
 		expect(serialiseError(run.error)).toBeUndefined();
 		const sent = await world.emu.admin<Array<{ Subject: string }>>('Get-SentMessages', { Mailbox: SUPPORT });
 		expect(sent.some((m) => m.Subject === 'From support (certificate)')).toBe(true);
-		const tokenRequests = (await world.emu.admin<Array<{ kind: string; clientAuth?: string; appId?: string }>>('Get-RequestLog')).filter(
-			(r) => r.kind === 'token' && r.appId === world.emu.info.scenario.apps.rbac.appId && r.clientAuth?.startsWith('certificate'),
+		const tokenRequests = (
+			await world.emu.admin<Array<{ kind: string; clientAuth?: string; appId?: string }>>('Get-RequestLog')
+		).filter(
+			(r) =>
+				r.kind === 'token' &&
+				r.appId === world.emu.info.scenario.apps.rbac.appId &&
+				r.clientAuth?.startsWith('certificate'),
 		);
 		expect(tokenRequests.length).toBeGreaterThan(0);
 		assertNoSecrets(world, run);
 	});
 
 	it('rejects headers Graph does not accept and bad addresses, naming the field', async () => {
-		const header = await world.run('mi', send(NOTIFICATIONS, {
-			additionalFields: { internetMessageHeaders: { headers: [{ name: 'Subject', value: 'spoof' }] } },
-		}));
+		const header = await world.run(
+			'mi',
+			send(NOTIFICATIONS, {
+				additionalFields: { internetMessageHeaders: { headers: [{ name: 'Subject', value: 'spoof' }] } },
+			}),
+		);
 		expect(header.error!.message).toMatch(/Custom header "Subject" is not allowed/);
-		const injected = await world.run('mi', send(NOTIFICATIONS, {
-			additionalFields: { internetMessageHeaders: { headers: [{ name: 'X-Evil', value: 'a\r\nBcc: x@y.z' }] } },
-		}));
+		const injected = await world.run(
+			'mi',
+			send(NOTIFICATIONS, {
+				additionalFields: { internetMessageHeaders: { headers: [{ name: 'X-Evil', value: 'a\r\nBcc: x@y.z' }] } },
+			}),
+		);
 		expect(injected.error!.message).toMatch(/line break/);
 		const address = await world.run('mi', send(NOTIFICATIONS, { toRecipients: 'not an address' }));
 		expect(address.error!.message).toMatch(/"not an address" in To is not an email address/);

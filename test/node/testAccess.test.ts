@@ -1,4 +1,14 @@
-import { ADELE, EXTERNAL, FINANCE, NOTIFICATIONS, SUPPORT, assertNoSecrets, serialiseError, startWorld, type World } from './world';
+import {
+	ADELE,
+	EXTERNAL,
+	FINANCE,
+	NOTIFICATIONS,
+	SUPPORT,
+	assertNoSecrets,
+	serialiseError,
+	startWorld,
+	type World,
+} from './world';
 
 let world: World;
 
@@ -39,7 +49,12 @@ describe('Mailbox → Test Access', () => {
 			verdicts: { readMetadata: 'Denied', readContent: 'Denied' },
 		});
 		const mi = world.emu.info.scenario.managedIdentities.system;
-		expect(target.identity).toMatchObject({ kind: 'app', appId: mi.clientId, objectId: mi.objectId, roles: expect.arrayContaining(['Mail.Send', 'Mail.Read']) });
+		expect(target.identity).toMatchObject({
+			kind: 'app',
+			appId: mi.clientId,
+			objectId: mi.objectId,
+			roles: expect.arrayContaining(['Mail.Send', 'Mail.Read']),
+		});
 		expect(run.items.every((i) => i.pairedItem && (i.pairedItem as { item: number }).item === 0)).toBe(true);
 		assertNoSecrets(world, run);
 	});
@@ -49,12 +64,20 @@ describe('Mailbox → Test Access', () => {
 		expect(serialiseError(run.error)).toBeUndefined();
 		const [target, control] = run.items.map((i) => i.json);
 		expect(target.finding).toBe('scope leak');
-		expect(control).toMatchObject({ finding: 'scope leak', mailboxFinding: 'scope leak', verdicts: { readMetadata: 'Granted', readContent: 'Granted' } });
+		expect(control).toMatchObject({
+			finding: 'scope leak',
+			mailboxFinding: 'scope leak',
+			verdicts: { readMetadata: 'Granted', readContent: 'Granted' },
+		});
 		const app = world.emu.info.scenario.apps.unscoped;
 		const fix = control.fix as { powershell: string; note: string };
-		expect(fix.powershell).toContain(`New-ServicePrincipal -AppId '${app.appId}' -ObjectId '${app.servicePrincipalId}'`);
+		expect(fix.powershell).toContain(
+			`New-ServicePrincipal -AppId '${app.appId}' -ObjectId '${app.servicePrincipalId}'`,
+		);
 		expect(fix.powershell).toContain(`-RecipientRestrictionFilter "PrimarySmtpAddress -eq '${NOTIFICATIONS}'"`);
-		expect(fix.powershell).toMatch(new RegExp(`New-ManagementRoleAssignment -App '${app.appId}' -Role 'Application Mail.Send' -CustomResourceScope`));
+		expect(fix.powershell).toMatch(
+			new RegExp(`New-ManagementRoleAssignment -App '${app.appId}' -Role 'Application Mail.Send' -CustomResourceScope`),
+		);
 		expect(fix.powershell).toContain('Remove-MgServicePrincipalAppRoleAssignment');
 		expect(fix.powershell).toContain('New-ApplicationAccessPolicy');
 		expect(fix.note).toMatch(/two hours/);
@@ -73,18 +96,33 @@ describe('Mailbox → Test Access', () => {
 		const app = world.emu.info.scenario.apps.rbac;
 		expect(fix.powershell).toContain(`-RecipientRestrictionFilter "PrimarySmtpAddress -eq '${FINANCE}'"`);
 		expect(fix.powershell).toContain(`New-ManagementRoleAssignment -App '${app.appId}' -Role 'Application Mail.Read'`);
-		expect(fix.powershell).toContain(`New-ManagementRoleAssignment -App '${app.appId}' -Role 'Application Mail.ReadBasic'`);
+		expect(fix.powershell).toContain(
+			`New-ManagementRoleAssignment -App '${app.appId}' -Role 'Application Mail.ReadBasic'`,
+		);
 	});
 
 	it('tells metadata from content: an identity with only Mail.ReadBasic misses content access', async () => {
 		const app = world.emu.info.scenario.apps.rbac;
-		await world.emu.admin('New-ManagementScope', { Name: 'Finance only', RecipientRestrictionFilter: `PrimarySmtpAddress -eq '${FINANCE}'` });
-		await world.emu.admin('New-ManagementRoleAssignment', { App: app.appId, Role: 'Application Mail.ReadBasic', CustomResourceScope: 'Finance only' });
+		await world.emu.admin('New-ManagementScope', {
+			Name: 'Finance only',
+			RecipientRestrictionFilter: `PrimarySmtpAddress -eq '${FINANCE}'`,
+		});
+		await world.emu.admin('New-ManagementRoleAssignment', {
+			App: app.appId,
+			Role: 'Application Mail.ReadBasic',
+			CustomResourceScope: 'Finance only',
+		});
 		const run = await world.run('rbac', testAccess(FINANCE, ADELE));
 		const [target, control] = run.items.map((i) => i.json);
-		expect(target).toMatchObject({ finding: 'missing access', mailboxFinding: 'missing access', verdicts: { readMetadata: 'Granted', readContent: 'Denied' } });
+		expect(target).toMatchObject({
+			finding: 'missing access',
+			mailboxFinding: 'missing access',
+			verdicts: { readMetadata: 'Granted', readContent: 'Denied' },
+		});
 		const fix = target.fix as { powershell: string };
-		expect(fix.powershell).toContain(`New-ManagementRoleAssignment -App '${app.appId}' -Role 'Application Mail.Read' -CustomResourceScope`);
+		expect(fix.powershell).toContain(
+			`New-ManagementRoleAssignment -App '${app.appId}' -Role 'Application Mail.Read' -CustomResourceScope`,
+		);
 		expect(fix.powershell).not.toContain("'Application Mail.ReadBasic'");
 		expect(control.mailboxFinding).toBe('out of scope as expected');
 	});
@@ -96,23 +134,32 @@ describe('Mailbox → Test Access', () => {
 		expect(after.slice(before.length).some((r) => /sendMail/i.test(r.path))).toBe(false);
 		expect(noSend.items[0].json.verdicts).toMatchObject({ send: 'Not tested' });
 
-		const withSend = await world.run('mi', testAccess(NOTIFICATIONS, FINANCE, {
-			sendProbe: true,
-			probeRecipient: EXTERNAL,
-			expectedCapabilities: ['readMetadata', 'send'],
-		}));
+		const withSend = await world.run(
+			'mi',
+			testAccess(NOTIFICATIONS, FINANCE, {
+				sendProbe: true,
+				probeRecipient: EXTERNAL,
+				expectedCapabilities: ['readMetadata', 'send'],
+			}),
+		);
 		expect(serialiseError(withSend.error)).toBeUndefined();
 		expect(withSend.items.map((i) => (i.json.verdicts as { send: string }).send)).toEqual(['Granted', 'Denied']);
 		expect(withSend.items[0].json.finding).toBe('scoped correctly');
 
-		const missingRecipient = await world.run('mi', testAccess(NOTIFICATIONS, FINANCE, { sendProbe: true, probeRecipient: '={{ "" }}' }));
+		const missingRecipient = await world.run(
+			'mi',
+			testAccess(NOTIFICATIONS, FINANCE, { sendProbe: true, probeRecipient: '={{ "" }}' }),
+		);
 		expect(missingRecipient.error!.message).toMatch(/send probe needs a recipient/);
 	});
 
 	it('reports a mailbox that does not exist, and refuses hostile mailbox values', async () => {
 		const run = await world.run('unscoped', testAccess('nobody@contoso.onmicrosoft.com, ../me', ''));
 		const rows = run.items.map((i) => i.json);
-		expect(rows[0]).toMatchObject({ mailboxFinding: 'mailbox not found', verdicts: { readMetadata: 'Mailbox not found' } });
+		expect(rows[0]).toMatchObject({
+			mailboxFinding: 'mailbox not found',
+			verdicts: { readMetadata: 'Mailbox not found' },
+		});
 		expect(rows[1].verdicts).toMatchObject({ readMetadata: 'Error' });
 		expect(String((rows[1].details as { readMetadata: string }).readMetadata)).toMatch(/is not valid/);
 	});

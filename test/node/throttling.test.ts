@@ -35,8 +35,21 @@ describe('throttling and faults', () => {
 	});
 
 	it('sends 40 items within 4 concurrent requests per mailbox, retrying 429 and 503 with Retry-After, no duplicates (at most 4 throttles per item: the retry budget)', async () => {
-		await world.emu.admin('Add-Fault', { Method: 'POST', PathRegex: 'sendMail', Status: 429, Headers: { 'Retry-After': '1' }, Body: { error: { code: 'ApplicationThrottled', message: 'Application is over its MailboxConcurrency limit.' } }, Count: 3 });
-		await world.emu.admin('Add-Fault', { Method: 'POST', PathRegex: 'sendMail', Status: 503, Headers: { 'Retry-After': '1' }, Count: 1 });
+		await world.emu.admin('Add-Fault', {
+			Method: 'POST',
+			PathRegex: 'sendMail',
+			Status: 429,
+			Headers: { 'Retry-After': '1' },
+			Body: { error: { code: 'ApplicationThrottled', message: 'Application is over its MailboxConcurrency limit.' } },
+			Count: 3,
+		});
+		await world.emu.admin('Add-Fault', {
+			Method: 'POST',
+			PathRegex: 'sendMail',
+			Status: 503,
+			Headers: { 'Retry-After': '1' },
+			Count: 1,
+		});
 		await world.emu.admin('Set-Settings', { LatencyMs: 40 });
 		const seq = (await graphLog(world)).at(-1)?.seq ?? 0;
 		const items = Array.from({ length: 40 }, (_, i) => ({ subject: `load-${i}` }));
@@ -79,19 +92,32 @@ describe('throttling and faults', () => {
 		const { binaryItem } = await import('../harness');
 		const big = await binaryItem({ property: 'data', fileName: 'big.bin', sizeBytes: 4 * 1024 * 1024 });
 		await world.emu.admin('Add-Fault', { Method: 'POST', PathRegex: 'createUploadSession', Reset: true, Count: 1 });
-		const run = await world.run('rbac', { ...sendParams, mailbox: SUPPORT, subject: 'prepared-reset', additionalFields: { attachments: 'data' } }, { items: [big], continueOnFail: true });
+		const run = await world.run(
+			'rbac',
+			{ ...sendParams, mailbox: SUPPORT, subject: 'prepared-reset', additionalFields: { attachments: 'data' } },
+			{ items: [big], continueOnFail: true },
+		);
 		expect(run.items[0].json.error).toMatch(/lost while the message was being prepared .* it was not sent/);
 		expect(run.items[0].json.outcome).toBeUndefined();
 		expect(await sentSubjects(SUPPORT, 'prepared-reset')).toHaveLength(0);
 		// The unfinished draft was deleted (Graph's DELETE moves it to Deleted Items).
-		const inDrafts = await world.emu.admin<Array<{ Subject: string }>>('Get-MailboxMessages', { Mailbox: SUPPORT, Folder: 'drafts' });
+		const inDrafts = await world.emu.admin<Array<{ Subject: string }>>('Get-MailboxMessages', {
+			Mailbox: SUPPORT,
+			Folder: 'drafts',
+		});
 		expect(inDrafts.filter((m) => m.Subject === 'prepared-reset')).toHaveLength(0);
 	});
 
 	it('retries idempotent reads after resets and 5xx', async () => {
 		await world.emu.admin('Add-Fault', { Method: 'GET', PathRegex: 'messages', Reset: true, Count: 1 });
 		await world.emu.admin('Add-Fault', { Method: 'GET', PathRegex: 'messages', Status: 500, Count: 1 });
-		const run = await world.run('rbac', { resource: 'message', operation: 'list', mailbox: SUPPORT, folder: { __rl: true, mode: 'id', value: 'inbox' }, limit: 2 });
+		const run = await world.run('rbac', {
+			resource: 'message',
+			operation: 'list',
+			mailbox: SUPPORT,
+			folder: { __rl: true, mode: 'id', value: 'inbox' },
+			limit: 2,
+		});
 		expect(run.error).toBeUndefined();
 		expect(run.items).toHaveLength(2);
 	});

@@ -45,20 +45,30 @@ export async function startWorld(options: { latencyMs?: number } = {}): Promise<
 	process.env.AZURE_POD_IDENTITY_AUTHORITY_HOST = info.imdsEndpoint;
 	const custom = { cloud: 'custom', authorityHost: info.authorityHost, graphBaseUrl: info.graphBaseUrl };
 	const apps = info.scenario.apps;
-	const store = new CredentialStore()
-		.addType(new ScopedMailboxAppApi())
-		.addType(new ScopedMailboxManagedIdentityApi());
+	const store = new CredentialStore().addType(new ScopedMailboxAppApi()).addType(new ScopedMailboxManagedIdentityApi());
 	store.add({
 		id: 'unscoped',
 		name: 'Unscoped app',
 		type: 'scopedMailboxAppApi',
-		data: { ...custom, tenantId: info.scenario.tenant.id, clientId: apps.unscoped.appId, authMethod: 'secret', clientSecret: apps.unscoped.secret! },
+		data: {
+			...custom,
+			tenantId: info.scenario.tenant.id,
+			clientId: apps.unscoped.appId,
+			authMethod: 'secret',
+			clientSecret: apps.unscoped.secret!,
+		},
 	});
 	store.add({
 		id: 'rbac',
 		name: 'RBAC app',
 		type: 'scopedMailboxAppApi',
-		data: { ...custom, tenantId: info.scenario.tenant.id, clientId: apps.rbac.appId, authMethod: 'secret', clientSecret: apps.rbac.secret! },
+		data: {
+			...custom,
+			tenantId: info.scenario.tenant.id,
+			clientId: apps.rbac.appId,
+			authMethod: 'secret',
+			clientSecret: apps.rbac.secret!,
+		},
 	});
 	store.add({
 		id: 'rbacCert',
@@ -111,7 +121,8 @@ export function assertNoSecrets(world: World, run: NodeRun) {
 	const tokens = ['unscoped', 'rbac', 'rbacCert', 'mi']
 		.map((id) => world.store.data(id).accessToken)
 		.filter((t): t is string => typeof t === 'string' && t.length > 0);
-	const text = JSON.stringify({ items: run.items, outputs: run.outputs, error: serialiseError(run.error) }) + run.logText;
+	const text =
+		JSON.stringify({ items: run.items, outputs: run.outputs, error: serialiseError(run.error) }) + run.logText;
 	for (const secret of [...world.secrets, ...tokens]) expect(text.includes(secret)).toBe(false);
 	expect(text).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\./);
 }
@@ -119,7 +130,13 @@ export function assertNoSecrets(world: World, run: NodeRun) {
 export function serialiseError(error: unknown): unknown {
 	if (!error) return undefined;
 	const e = error as Error & { description?: unknown; context?: unknown; cause?: unknown };
-	return { message: e.message, description: e.description, context: e.context, stack: e.stack, cause: String(e.cause ?? '') };
+	return {
+		message: e.message,
+		description: e.description,
+		context: e.context,
+		stack: e.stack,
+		cause: String(e.cause ?? ''),
+	};
 }
 
 export interface LoggedRequest {

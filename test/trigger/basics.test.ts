@@ -1,6 +1,15 @@
 /** Baseline, new mail, moved-in mail, manual mode, filters: the trigger's poll in n8n-core against the emulator. */
 import type { PollingWorkflow } from '../harness';
-import { MAILBOX, deliver, graphFetch, idsOf, newWorkflow, startTriggerEnv, triggerParameters, type TriggerEnv } from './setup';
+import {
+	MAILBOX,
+	deliver,
+	graphFetch,
+	idsOf,
+	newWorkflow,
+	startTriggerEnv,
+	triggerParameters,
+	type TriggerEnv,
+} from './setup';
 
 let env: TriggerEnv;
 
@@ -13,13 +22,16 @@ afterAll(async () => {
 });
 
 async function messagesIn(folder: string) {
-	return await env.emu.admin<Array<{ Id: string; IsRead: boolean; Subject: string }>>('Get-MailboxMessages', { Mailbox: MAILBOX, Folder: folder });
+	return await env.emu.admin<Array<{ Id: string; IsRead: boolean; Subject: string }>>('Get-MailboxMessages', {
+		Mailbox: MAILBOX,
+		Folder: folder,
+	});
 }
 
 test('first activation sets a baseline: existing mail does not trigger, new mail triggers once', async () => {
 	const folder = 'Baseline Test';
 	await deliver(env, { Folder: folder, Count: 3 });
-	const wf = newWorkflow(env, triggerParameters({}, [(await folderId(folder))]));
+	const wf = newWorkflow(env, triggerParameters({}, [await folderId(folder)]));
 	const first = await wf.poll();
 	expect(first.error).toBeUndefined();
 	expect(first.items).toBeNull();
@@ -38,7 +50,11 @@ test('mail moved into the folder triggers; moving it out and back triggers again
 	const wf = newWorkflow(env, triggerParameters({}, [folder]));
 	await expectQuiet(wf);
 	const [elsewhere] = await deliver(env, { Folder: 'Elsewhere', Subject: 'moved in later' });
-	const { Id: movedId } = await env.emu.admin<{ Id: string }>('Move-MailboxMessage', { Mailbox: MAILBOX, MessageId: elsewhere, Folder: folder });
+	const { Id: movedId } = await env.emu.admin<{ Id: string }>('Move-MailboxMessage', {
+		Mailbox: MAILBOX,
+		MessageId: elsewhere,
+		Folder: folder,
+	});
 	const r = await wf.poll();
 	expect(idsOf(r)).toEqual([movedId]);
 	expect(r.items![0].json.subject).toBe('moved in later');
@@ -92,7 +108,13 @@ test('filters: from, subject, attachments, importance, unread', async () => {
 	);
 	await expectQuiet(wf);
 	const attachment = [{ Name: 'a.pdf', ContentType: 'application/pdf', Size: 1000 }];
-	const base = { Folder: folder, From: 'boss@fabrikam.example', Subject: 'Invoice 42', Attachments: attachment, Importance: 'High' };
+	const base = {
+		Folder: folder,
+		From: 'boss@fabrikam.example',
+		Subject: 'Invoice 42',
+		Attachments: attachment,
+		Importance: 'High',
+	};
 	const [match] = await deliver(env, base);
 	const [domainMatch] = await deliver(env, { ...base, From: 'someone@partner.example' });
 	await deliver(env, { ...base, From: 'other@fabrikam.example' });
@@ -152,7 +174,9 @@ async function expectQuiet(wf: PollingWorkflow) {
 let folderSeq = 0;
 async function folderId(name: string): Promise<string> {
 	// Deliver-Message creates the folder on first use; its id comes from the admin folder list.
-	const folders = await env.emu.admin<Array<{ Id: string; DisplayName: string }>>('Get-MailboxFolders', { Mailbox: MAILBOX });
+	const folders = await env.emu.admin<Array<{ Id: string; DisplayName: string }>>('Get-MailboxFolders', {
+		Mailbox: MAILBOX,
+	});
 	const found = folders.find((f) => f.DisplayName === name || f.Id === name);
 	if (found) return found.Id;
 	folderSeq++;

@@ -1,7 +1,18 @@
 /** Several folders and subfolders, output formats, attachments, unread existing mail, bad input, secrets. */
 import type { INodeParameters } from 'n8n-workflow';
 import { patternBytes, readBinary, sha256, type PollingWorkflow } from '../harness';
-import { MAILBOX, deliver, graphFetch, idsOf, newFolder, newWorkflow, pollUntilQuiet, startTriggerEnv, triggerParameters, type TriggerEnv } from './setup';
+import {
+	MAILBOX,
+	deliver,
+	graphFetch,
+	idsOf,
+	newFolder,
+	newWorkflow,
+	pollUntilQuiet,
+	startTriggerEnv,
+	triggerParameters,
+	type TriggerEnv,
+} from './setup';
 
 let env: TriggerEnv;
 
@@ -22,7 +33,12 @@ async function activate(wf: PollingWorkflow) {
 
 test('several folders, one of them a subfolder, each watched on its own', async () => {
 	const parent = await newFolder(env, 'Projects');
-	const res = await graphFetch(env, 'POST', `/users/${MAILBOX}/mailFolders/${encodeURIComponent(parent)}/childFolders`, { displayName: 'Alpha' });
+	const res = await graphFetch(
+		env,
+		'POST',
+		`/users/${MAILBOX}/mailFolders/${encodeURIComponent(parent)}/childFolders`,
+		{ displayName: 'Alpha' },
+	);
 	expect(res.status).toBe(201);
 	const child = ((await res.json()) as { id: string }).id;
 	const other = await newFolder(env, 'Other Watched');
@@ -93,7 +109,10 @@ test('bad input gives clear errors naming the field', async () => {
 	const cases: Array<[INodeParameters, RegExp]> = [
 		[{ mailbox: 'support@contoso.onmicrosoft.com/../finance' }, /Mailbox/],
 		[{ folders: { folder: [] } }, /No folder to watch/],
-		[{ postAction: 'move', moveTo: { __rl: true, mode: 'id', value: 'inbox' } }, /"Move To" is one of the watched folders/],
+		[
+			{ postAction: 'move', moveTo: { __rl: true, mode: 'id', value: 'inbox' } },
+			/"Move To" is one of the watched folders/,
+		],
 		[{ postAction: 'move', moveTo: { __rl: true, mode: 'id', value: '' } }, /No folder to move/],
 		[{ options: { maxMessagesPerPoll: 0 } }, /Max Messages per Poll/],
 	];
@@ -106,9 +125,14 @@ test('bad input gives clear errors naming the field', async () => {
 
 test('hostile folder values stay inside the folder segment of the URL', async () => {
 	const since = (await env.emu.admin<Array<{ seq: number }>>('Get-RequestLog', {})).pop()?.seq ?? 0;
-	const r = await newWorkflow(env, triggerParameters({}, ["inbox/../../finance@contoso.onmicrosoft.com/messages?$x='1'#"])).poll();
+	const r = await newWorkflow(
+		env,
+		triggerParameters({}, ["inbox/../../finance@contoso.onmicrosoft.com/messages?$x='1'#"]),
+	).poll();
 	expect(r.error).toBeDefined();
-	const log = await env.emu.admin<Array<{ path: string; kind: string; query: string; status: number; mailbox?: string }>>('Get-RequestLog', { Since: since });
+	const log = await env.emu.admin<
+		Array<{ path: string; kind: string; query: string; status: number; mailbox?: string }>
+	>('Get-RequestLog', { Since: since });
 	const graph = log.filter((e) => e.kind === 'graph');
 	expect(graph.length).toBeGreaterThan(0);
 	for (const entry of graph) {
@@ -130,7 +154,13 @@ test('no secret or token reaches items, errors or logs', async () => {
 	await deliver(env, { Folder: folder, Count: 2 });
 	await env.emu.admin('Advance-Clock', { Seconds: 3700 });
 	results.push(await wf.poll());
-	await env.emu.admin('Add-Fault', { Method: 'GET', PathRegex: '/messages/delta', Status: 403, Body: { error: { code: 'ErrorAccessDenied', message: 'Access is denied.' } }, Count: 1 });
+	await env.emu.admin('Add-Fault', {
+		Method: 'GET',
+		PathRegex: '/messages/delta',
+		Status: 403,
+		Body: { error: { code: 'ErrorAccessDenied', message: 'Access is denied.' } },
+		Count: 1,
+	});
 	results.push(await wf.poll());
 	await env.emu.admin('Clear-Faults');
 	expect(results[1].items).toHaveLength(2);
@@ -139,7 +169,12 @@ test('no secret or token reaches items, errors or logs', async () => {
 	const secrets = [String(saved.clientSecret), String(saved.accessToken)].filter((s) => s.length > 8);
 	expect(secrets.length).toBe(2);
 	for (const r of results) {
-		const text = JSON.stringify({ items: r.items, error: r.error && { ...r.error, message: r.error.message, stack: r.error.stack }, logs: r.logText, state: r.staticData });
+		const text = JSON.stringify({
+			items: r.items,
+			error: r.error && { ...r.error, message: r.error.message, stack: r.error.stack },
+			logs: r.logText,
+			state: r.staticData,
+		});
 		for (const secret of secrets) expect(text).not.toContain(secret);
 		expect(text).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\./);
 	}

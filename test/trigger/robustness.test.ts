@@ -1,6 +1,15 @@
 /** Idle cost, per-poll cap, delta resets, failures in the middle of a poll, token expiry. */
 import type { PollingWorkflow } from '../harness';
-import { MAILBOX, deliver, idsOf, newWorkflow, pollUntilQuiet, startTriggerEnv, triggerParameters, type TriggerEnv } from './setup';
+import {
+	MAILBOX,
+	deliver,
+	idsOf,
+	newWorkflow,
+	pollUntilQuiet,
+	startTriggerEnv,
+	triggerParameters,
+	type TriggerEnv,
+} from './setup';
 
 let env: TriggerEnv;
 
@@ -43,7 +52,9 @@ async function newFolder(existing = 0): Promise<string> {
 	const [seed] = await deliver(env, { Folder: name });
 	if (existing) await deliver(env, { Folder: name, Count: existing });
 	await env.emu.admin('Move-MailboxMessage', { Mailbox: MAILBOX, MessageId: seed, Folder: 'deleteditems' });
-	const folders = await env.emu.admin<Array<{ Id: string; DisplayName: string }>>('Get-MailboxFolders', { Mailbox: MAILBOX });
+	const folders = await env.emu.admin<Array<{ Id: string; DisplayName: string }>>('Get-MailboxFolders', {
+		Mailbox: MAILBOX,
+	});
 	return folders.find((f) => f.DisplayName === name)!.Id;
 }
 
@@ -91,20 +102,23 @@ test('a burst larger than the per-poll cap continues at the next polls, across a
 	expect(rest).toEqual(burst.slice(10));
 });
 
-test.each(['410', 'syncStateNotFound'])('a delta reset (%s) re-syncs without losing or repeating mail', async (mode) => {
-	const folder = await newFolder(12);
-	const wf = newWorkflow(env, triggerParameters({}, [folder]));
-	await activate(wf);
-	const before = await deliver(env, { Folder: folder, Count: 3 });
-	expect(idsOf(await wf.poll()).sort()).toEqual([...before].sort());
-	const gap = await deliver(env, { Folder: folder, Count: 4 });
-	await env.emu.admin('Reset-DeltaState', { Mailbox: MAILBOX, Folder: folder, Mode: mode });
-	const r = await wf.poll();
-	expect(r.error).toBeUndefined();
-	expect(idsOf(r).sort()).toEqual([...gap].sort());
-	const after = await deliver(env, { Folder: folder, Count: 2 });
-	expect((await pollUntilQuiet(wf)).sort()).toEqual([...after].sort());
-});
+test.each(['410', 'syncStateNotFound'])(
+	'a delta reset (%s) re-syncs without losing or repeating mail',
+	async (mode) => {
+		const folder = await newFolder(12);
+		const wf = newWorkflow(env, triggerParameters({}, [folder]));
+		await activate(wf);
+		const before = await deliver(env, { Folder: folder, Count: 3 });
+		expect(idsOf(await wf.poll()).sort()).toEqual([...before].sort());
+		const gap = await deliver(env, { Folder: folder, Count: 4 });
+		await env.emu.admin('Reset-DeltaState', { Mailbox: MAILBOX, Folder: folder, Mode: mode });
+		const r = await wf.poll();
+		expect(r.error).toBeUndefined();
+		expect(idsOf(r).sort()).toEqual([...gap].sort());
+		const after = await deliver(env, { Folder: folder, Count: 2 });
+		expect((await pollUntilQuiet(wf)).sort()).toEqual([...after].sort());
+	},
+);
 
 test('a reset in the middle of a capped burst neither loses nor repeats', async () => {
 	const folder = await newFolder(3);
@@ -160,7 +174,13 @@ test('a poll that fails before taking anything changes nothing, and the next one
 	await activate(wf);
 	const ids = await deliver(env, { Folder: folder, Count: 3 });
 	const persisted = wf.staticData;
-	await env.emu.admin('Add-Fault', { Method: 'GET', PathRegex: '/messages/delta', Status: 503, Headers: { 'Retry-After': '0' }, Count: 6 });
+	await env.emu.admin('Add-Fault', {
+		Method: 'GET',
+		PathRegex: '/messages/delta',
+		Status: 503,
+		Headers: { 'Retry-After': '0' },
+		Count: 6,
+	});
 	const failed = await wf.poll();
 	expect(failed.error).toBeDefined();
 	expect(failed.items).toBeNull();
@@ -176,9 +196,21 @@ test('throttling, connection resets and token expiry mid-poll are absorbed', asy
 	const ids = await deliver(env, { Folder: folder, Count: 12 });
 	const preAuthBefore = env.store.stats('cred-app').preAuthenticationForced;
 	await env.emu.admin('Advance-Clock', { Seconds: 3700 });
-	await env.emu.admin('Add-Fault', { Method: 'GET', PathRegex: '/messages/delta', Status: 429, Headers: { 'Retry-After': '0' }, Count: 2 });
+	await env.emu.admin('Add-Fault', {
+		Method: 'GET',
+		PathRegex: '/messages/delta',
+		Status: 429,
+		Headers: { 'Retry-After': '0' },
+		Count: 2,
+	});
 	await env.emu.admin('Add-Fault', { Method: 'GET', PathRegex: `/messages/${ids[4]}$`, Reset: true, Count: 1 });
-	await env.emu.admin('Add-Fault', { Method: 'GET', PathRegex: `/messages/${ids[8]}$`, Status: 503, Headers: { 'Retry-After': '0' }, Count: 2 });
+	await env.emu.admin('Add-Fault', {
+		Method: 'GET',
+		PathRegex: `/messages/${ids[8]}$`,
+		Status: 503,
+		Headers: { 'Retry-After': '0' },
+		Count: 2,
+	});
 	const r = await wf.poll();
 	expect(r.error).toBeUndefined();
 	expect(idsOf(r)).toEqual(ids);

@@ -87,16 +87,19 @@ export async function pollUntilQuiet(wf: PollingWorkflow, max = 50): Promise<str
 /** A direct Graph call as the scenario's app (another client of the mailbox, e.g. Outlook, acting on it). */
 export async function graphFetch(env: TriggerEnv, method: string, path: string, body?: unknown): Promise<Response> {
 	const app = env.emu.info.scenario.apps.rbac;
-	const tokenResponse = await fetch(`${env.emu.info.authorityHost}/${env.emu.info.scenario.tenant.id}/oauth2/v2.0/token`, {
-		method: 'POST',
-		headers: { 'content-type': 'application/x-www-form-urlencoded' },
-		body: new URLSearchParams({
-			grant_type: 'client_credentials',
-			client_id: app.appId,
-			client_secret: app.secrets[0].value,
-			scope: `${env.emu.info.graphBaseUrl}/.default`,
-		}),
-	});
+	const tokenResponse = await fetch(
+		`${env.emu.info.authorityHost}/${env.emu.info.scenario.tenant.id}/oauth2/v2.0/token`,
+		{
+			method: 'POST',
+			headers: { 'content-type': 'application/x-www-form-urlencoded' },
+			body: new URLSearchParams({
+				grant_type: 'client_credentials',
+				client_id: app.appId,
+				client_secret: app.secrets[0].value,
+				scope: `${env.emu.info.graphBaseUrl}/.default`,
+			}),
+		},
+	);
 	const token = ((await tokenResponse.json()) as { access_token: string }).access_token;
 	return await fetch(`${env.emu.info.graphBaseUrl}/v1.0${path}`, {
 		method,
@@ -110,6 +113,8 @@ export async function newFolder(env: TriggerEnv, name: string, existing = 0): Pr
 	const [seed] = await deliver(env, { Folder: name });
 	if (existing) await deliver(env, { Folder: name, Count: existing });
 	await env.emu.admin('Move-MailboxMessage', { Mailbox: MAILBOX, MessageId: seed, Folder: 'deleteditems' });
-	const folders = await env.emu.admin<Array<{ Id: string; DisplayName: string }>>('Get-MailboxFolders', { Mailbox: MAILBOX });
+	const folders = await env.emu.admin<Array<{ Id: string; DisplayName: string }>>('Get-MailboxFolders', {
+		Mailbox: MAILBOX,
+	});
 	return folders.find((f) => f.DisplayName === name)!.Id;
 }

@@ -33,7 +33,9 @@ function prng(seed: number) {
 async function folderNamed(name: string): Promise<string> {
 	const [seed] = await deliver(env, { Folder: name });
 	await env.emu.admin('Move-MailboxMessage', { Mailbox: MAILBOX, MessageId: seed, Folder: 'deleteditems' });
-	const folders = await env.emu.admin<Array<{ Id: string; DisplayName: string }>>('Get-MailboxFolders', { Mailbox: MAILBOX });
+	const folders = await env.emu.admin<Array<{ Id: string; DisplayName: string }>>('Get-MailboxFolders', {
+		Mailbox: MAILBOX,
+	});
 	return folders.find((f) => f.DisplayName === name)!.Id;
 }
 
@@ -73,7 +75,13 @@ test(`soak: ${TOTAL} messages, faults, resets, token expiry and restarts: each e
 	wf = newWorkflow(env, params, activation.memoryStaticData);
 
 	const cursors = () =>
-		Object.values(((wf.memoryStaticData.scopedMailbox ?? { folders: {} }) as { folders: Record<string, { phase: string; resets: number }> }).folders);
+		Object.values(
+			(
+				(wf.memoryStaticData.scopedMailbox ?? { folders: {} }) as {
+					folders: Record<string, { phase: string; resets: number }>;
+				}
+			).folders,
+		);
 	const resetCount = () => cursors().reduce((sum, c) => sum + c.resets, 0);
 	let resetsExpected = 0;
 	/** A reset was requested and the trigger has not yet re-synced every folder it hit. */
@@ -104,7 +112,11 @@ test(`soak: ${TOTAL} messages, faults, resets, token expiry and restarts: each e
 			// Mail filed into a watched folder from elsewhere, and mail the workflow already took moved out and back.
 			const fresh = await deliver(env, { Folder: side, Count: 1 + Math.floor(random() * 6) });
 			for (const id of fresh) {
-				const { Id } = await env.emu.admin<{ Id: string }>('Move-MailboxMessage', { Mailbox: MAILBOX, MessageId: id, Folder: pick(watched) });
+				const { Id } = await env.emu.admin<{ Id: string }>('Move-MailboxMessage', {
+					Mailbox: MAILBOX,
+					MessageId: id,
+					Folder: pick(watched),
+				});
 				arrived.add(Id);
 				origin.set(Id, `moved in from side, round ${round}`);
 				stats.moves++;
@@ -114,8 +126,16 @@ test(`soak: ${TOTAL} messages, faults, resets, token expiry and restarts: each e
 			if (taken.length && !resyncPending()) {
 				const id = pick(taken);
 				movedOut[id] = true;
-				const out = await env.emu.admin<{ Id: string }>('Move-MailboxMessage', { Mailbox: MAILBOX, MessageId: id, Folder: side });
-				const back = await env.emu.admin<{ Id: string }>('Move-MailboxMessage', { Mailbox: MAILBOX, MessageId: out.Id, Folder: pick(watched) });
+				const out = await env.emu.admin<{ Id: string }>('Move-MailboxMessage', {
+					Mailbox: MAILBOX,
+					MessageId: id,
+					Folder: side,
+				});
+				const back = await env.emu.admin<{ Id: string }>('Move-MailboxMessage', {
+					Mailbox: MAILBOX,
+					MessageId: out.Id,
+					Folder: pick(watched),
+				});
 				arrived.add(back.Id);
 				origin.set(back.Id, `moved out and back, round ${round}`);
 				stats.moves += 2;
@@ -123,20 +143,43 @@ test(`soak: ${TOTAL} messages, faults, resets, token expiry and restarts: each e
 		}
 		if (random() < 0.5) {
 			stats.faults++;
-			await env.emu.admin('Add-Fault', { Method: 'GET', PathRegex: '/messages/delta', Status: 429, Headers: { 'Retry-After': '0' }, Count: 1 + Math.floor(random() * 2) });
+			await env.emu.admin('Add-Fault', {
+				Method: 'GET',
+				PathRegex: '/messages/delta',
+				Status: 429,
+				Headers: { 'Retry-After': '0' },
+				Count: 1 + Math.floor(random() * 2),
+			});
 		}
 		if (random() < 0.5) {
 			stats.faults++;
-			await env.emu.admin('Add-Fault', { Method: 'GET', PathRegex: '/messages/[^/]+$', Status: 503, Headers: { 'Retry-After': '0' }, Count: 1 + Math.floor(random() * 2) });
+			await env.emu.admin('Add-Fault', {
+				Method: 'GET',
+				PathRegex: '/messages/[^/]+$',
+				Status: 503,
+				Headers: { 'Retry-After': '0' },
+				Count: 1 + Math.floor(random() * 2),
+			});
 		}
 		if (random() < 0.3) {
 			stats.faults++;
-			await env.emu.admin('Add-Fault', { Method: 'GET', PathRegex: pick(['/messages/delta', '/messages/[^/]+$']), Reset: true, Count: 1 });
+			await env.emu.admin('Add-Fault', {
+				Method: 'GET',
+				PathRegex: pick(['/messages/delta', '/messages/[^/]+$']),
+				Reset: true,
+				Count: 1,
+			});
 		}
 		if (random() < 0.15) {
 			// More throttling than the transport waits out: the poll fails, partly done or not at all.
 			stats.faults++;
-			await env.emu.admin('Add-Fault', { Method: 'GET', PathRegex: pick(['/messages/delta', '/messages/[^/]+$']), Status: 503, Headers: { 'Retry-After': '0' }, Count: 6 });
+			await env.emu.admin('Add-Fault', {
+				Method: 'GET',
+				PathRegex: pick(['/messages/delta', '/messages/[^/]+$']),
+				Status: 503,
+				Headers: { 'Retry-After': '0' },
+				Count: 6,
+			});
 		}
 		if (round === expiryRound) await env.emu.admin('Advance-Clock', { Seconds: 3700 });
 		const polls = 1 + Math.floor(random() * 2);

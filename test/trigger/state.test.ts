@@ -1,5 +1,15 @@
 /** The state's bounds and the watermark rule, on their own. */
-import { EmittedSet, KEEP_RECENT, MAX_BOUNDARY, MAX_EMITTED, idHash, loadState, newCursor, newerThanWatermark, observe } from '../../nodes/ScopedMailbox/trigger/state';
+import {
+	EmittedSet,
+	KEEP_RECENT,
+	MAX_BOUNDARY,
+	MAX_EMITTED,
+	idHash,
+	loadState,
+	newCursor,
+	newerThanWatermark,
+	observe,
+} from '../../nodes/ScopedMailbox/trigger/state';
 
 test('the emitted-id set stays bounded: old ids go once the watermark passes them, the newest always stay', () => {
 	const data = {};

@@ -9,11 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 
-import {
-	STREAM_READ_BYTES,
-	fileChunks,
-	reusedChunks,
-} from '../../nodes/ScopedMailbox/actions/common/binaryChunks';
+import { STREAM_READ_BYTES, fileChunks, reusedChunks } from '../../nodes/ScopedMailbox/actions/common/binaryChunks';
 import { UPLOAD_CHUNK_BYTES } from '../../nodes/ScopedMailbox/actions/common/attachments';
 
 function patterned(size: number): Buffer {
@@ -23,7 +19,9 @@ function patterned(size: number): Buffer {
 }
 
 /** Copies every chunk as it arrives: what a PUT would have sent before the next chunk overwrote the buffer. */
-async function collect(chunks: AsyncIterable<Buffer>): Promise<{ sent: Buffer; sizes: number[]; buffers: Set<ArrayBuffer> }> {
+async function collect(
+	chunks: AsyncIterable<Buffer>,
+): Promise<{ sent: Buffer; sizes: number[]; buffers: Set<ArrayBuffer> }> {
 	const copies: Buffer[] = [];
 	const buffers = new Set<ArrayBuffer>();
 	for await (const chunk of chunks) {

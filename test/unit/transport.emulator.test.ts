@@ -43,8 +43,20 @@ const testGraphAppApi: ICredentialType = {
 		{ displayName: 'Graph Base URL', name: 'graphBaseUrl', type: 'string', default: '' },
 		{ displayName: 'Tenant', name: 'tenantId', type: 'string', default: '' },
 		{ displayName: 'Client ID', name: 'clientId', type: 'string', default: '' },
-		{ displayName: 'Client Secret', name: 'clientSecret', type: 'string', typeOptions: { password: true }, default: '' },
-		{ displayName: 'Access Token', name: 'accessToken', type: 'hidden', typeOptions: { expirable: true, password: true }, default: '' },
+		{
+			displayName: 'Client Secret',
+			name: 'clientSecret',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+		},
+		{
+			displayName: 'Access Token',
+			name: 'accessToken',
+			type: 'hidden',
+			typeOptions: { expirable: true, password: true },
+			default: '',
+		},
 	],
 	async preAuthentication(this: IHttpRequestHelper, credentials: ICredentialDataDecryptedObject) {
 		const form = new URLSearchParams({
@@ -91,7 +103,9 @@ const transportNode: INodeType = {
 		const items = this.getInputData();
 		const op = ops.get(this.getNodeParameter('op', 0) as string)!;
 		const toItems = (value: Awaited<ReturnType<Op>>): INodeExecutionData[] =>
-			(Array.isArray(value) ? value : [value]).map((v) => ('json' in v && typeof v.json === 'object' ? (v as INodeExecutionData) : { json: v as IDataObject }));
+			(Array.isArray(value) ? value : [value]).map((v) =>
+				'json' in v && typeof v.json === 'object' ? (v as INodeExecutionData) : { json: v as IDataObject },
+			);
 		const out = await runForItems(
 			items,
 			(i) => this.getNodeParameter('mailbox', i) as string,
@@ -100,7 +114,14 @@ const transportNode: INodeType = {
 				perMailbox: (this.getNodeParameter('sequential', 0) as boolean) ? 1 : undefined,
 				onError: (error, i) =>
 					this.continueOnFail()
-						? { json: { error: error.message, name: error.name, description: (error as { description?: string }).description ?? '' }, pairedItem: { item: i } }
+						? {
+								json: {
+									error: error.message,
+									name: error.name,
+									description: (error as { description?: string }).description ?? '',
+								},
+								pairedItem: { item: i },
+							}
 						: undefined,
 			},
 		);
@@ -131,7 +152,11 @@ function newStore(extra: IDataObject = {}) {
 	);
 }
 
-async function run(op: string, items: IDataObject[] = [{}], extra: { continueOnFail?: boolean; parameters?: IDataObject } = {}) {
+async function run(
+	op: string,
+	items: IDataObject[] = [{}],
+	extra: { continueOnFail?: boolean; parameters?: IDataObject } = {},
+) {
 	return await runNode({
 		nodeType: transportNode,
 		parameters: { op, ...(extra.parameters ?? {}) } as never,
@@ -143,7 +168,10 @@ async function run(op: string, items: IDataObject[] = [{}], extra: { continueOnF
 }
 
 async function log(kind?: string) {
-	const entries = await emu.admin<Array<{ method: string; path: string; status: number; kind: string; query: string }>>('Get-RequestLog');
+	const entries =
+		await emu.admin<Array<{ method: string; path: string; status: number; kind: string; query: string }>>(
+			'Get-RequestLog',
+		);
 	return kind ? entries.filter((e) => e.kind === kind) : entries;
 }
 
@@ -188,7 +216,9 @@ beforeAll(async () => {
 			await graphRequest.call(this, {
 				method: 'POST',
 				path: `${userPath(SUPPORT)}/sendMail`,
-				body: { message: { subject: 'slow', toRecipients: [{ emailAddress: { address: 'adele@contoso.onmicrosoft.com' } }] } },
+				body: {
+					message: { subject: 'slow', toRecipients: [{ emailAddress: { address: 'adele@contoso.onmicrosoft.com' } }] },
+				},
 				mailbox: SUPPORT,
 				idempotent: false,
 				itemIndex: i,
@@ -196,7 +226,12 @@ beforeAll(async () => {
 			});
 			return { sent: true };
 		} catch (error) {
-			if (isSendOutcomeUnknownError(error)) return { sent: 'unknown', message: (error as Error).message, description: (error as { description?: string }).description ?? '' };
+			if (isSendOutcomeUnknownError(error))
+				return {
+					sent: 'unknown',
+					message: (error as Error).message,
+					description: (error as { description?: string }).description ?? '',
+				};
 			throw error;
 		}
 	});
@@ -207,7 +242,11 @@ beforeAll(async () => {
 				method: 'POST',
 				path: `${userPath.call(this, mailbox)}/sendMail`,
 				body: {
-					message: { subject: `item ${i}`, body: { contentType: 'text', content: 'hi' }, toRecipients: [{ emailAddress: { address: 'adele@contoso.onmicrosoft.com' } }] },
+					message: {
+						subject: `item ${i}`,
+						body: { contentType: 'text', content: 'hi' },
+						toRecipients: [{ emailAddress: { address: 'adele@contoso.onmicrosoft.com' } }],
+					},
 					saveToSentItems: true,
 				},
 				mailbox,
@@ -282,7 +321,14 @@ describe('graphRequest through n8n-core', () => {
 	});
 
 	it('retries 429 after Retry-After and succeeds', async () => {
-		await emu.admin('Add-Fault', { Method: 'GET', PathRegex: 'mailFolders/inbox$', Status: 429, Headers: { 'Retry-After': '1' }, Count: 2, Body: { error: { code: 'ApplicationThrottled', message: 'Application is over its MailboxConcurrency limit.' } } });
+		await emu.admin('Add-Fault', {
+			Method: 'GET',
+			PathRegex: 'mailFolders/inbox$',
+			Status: 429,
+			Headers: { 'Retry-After': '1' },
+			Count: 2,
+			Body: { error: { code: 'ApplicationThrottled', message: 'Application is over its MailboxConcurrency limit.' } },
+		});
 		const started = Date.now();
 		const result = await run('get');
 		expect(result.error).toBeUndefined();
@@ -291,9 +337,17 @@ describe('graphRequest through n8n-core', () => {
 	});
 
 	it('gives up on persistent 429 with a throttling error', async () => {
-		await emu.admin('Add-Fault', { Method: 'GET', PathRegex: 'mailFolders/inbox$', Status: 429, Headers: { 'Retry-After': '0' }, Body: { error: { code: 'ApplicationThrottled', message: 'Application is over its MailboxConcurrency limit.' } } });
+		await emu.admin('Add-Fault', {
+			Method: 'GET',
+			PathRegex: 'mailFolders/inbox$',
+			Status: 429,
+			Headers: { 'Retry-After': '0' },
+			Body: { error: { code: 'ApplicationThrottled', message: 'Application is over its MailboxConcurrency limit.' } },
+		});
 		const result = await run('get');
-		expect(result.error?.message).toMatch(/kept throttling requests to mailbox support@contoso.onmicrosoft.com \(ApplicationThrottled\) after 4 retries/);
+		expect(result.error?.message).toMatch(
+			/kept throttling requests to mailbox support@contoso.onmicrosoft.com \(ApplicationThrottled\) after 4 retries/,
+		);
 		expect((await log('graph')).length).toBe(5);
 	});
 
@@ -336,7 +390,13 @@ describe('graphRequest through n8n-core', () => {
 	});
 
 	it('maps a persistent 401 (after n8n re-authenticated once) and a 413', async () => {
-		await emu.admin('Add-Fault', { Method: 'GET', PathRegex: 'mailFolders/inbox$', Status: 401, Count: 2, Body: { error: { code: 'InvalidAuthenticationToken', message: 'Access token has expired or is not yet valid.' } } });
+		await emu.admin('Add-Fault', {
+			Method: 'GET',
+			PathRegex: 'mailFolders/inbox$',
+			Status: 401,
+			Count: 2,
+			Body: { error: { code: 'InvalidAuthenticationToken', message: 'Access token has expired or is not yet valid.' } },
+		});
 		const denied = await run('get');
 		expect(denied.error?.message).toMatch(/^Microsoft Graph rejected the access token of app /);
 		expect((denied.error as { httpCode?: string }).httpCode).toBe('401');
@@ -346,14 +406,22 @@ describe('graphRequest through n8n-core', () => {
 			await graphRequest.call(this, {
 				method: 'POST',
 				path: `${userPath(SUPPORT)}/sendMail`,
-				body: { message: { subject: 'huge', body: { contentType: 'text', content: 'x'.repeat(5 * 1024 * 1024) }, toRecipients: [{ emailAddress: { address: 'adele@contoso.onmicrosoft.com' } }] } },
+				body: {
+					message: {
+						subject: 'huge',
+						body: { contentType: 'text', content: 'x'.repeat(5 * 1024 * 1024) },
+						toRecipients: [{ emailAddress: { address: 'adele@contoso.onmicrosoft.com' } }],
+					},
+				},
 				mailbox: SUPPORT,
 				idempotent: false,
 			});
 			return {};
 		});
 		const huge = await run('huge');
-		expect(huge.error?.message).toBe(`The request to mailbox ${SUPPORT} is too large for Microsoft Graph (ErrorRequestEntityTooLarge)`);
+		expect(huge.error?.message).toBe(
+			`The request to mailbox ${SUPPORT} is too large for Microsoft Graph (ErrorRequestEntityTooLarge)`,
+		);
 		expect((huge.error as { description?: string }).description).toMatch(/upload session/);
 	});
 
@@ -390,7 +458,10 @@ describe('concurrency', () => {
 		store.patch('app1', { accessToken: 'eyJhbGciOiJub25lIn0.eyJleHAiOjF9.expired' });
 		await emu.admin('Clear-RequestLog');
 		const before = store.stats('app1').preAuthentication;
-		const result = await run('get', Array.from({ length: 8 }, () => ({})));
+		const result = await run(
+			'get',
+			Array.from({ length: 8 }, () => ({})),
+		);
 		expect(result.error).toBeUndefined();
 		expect(store.stats('app1').preAuthentication - before).toBe(1);
 		expect((await log('graph')).filter((e) => e.status === 401)).toHaveLength(1);
@@ -419,7 +490,10 @@ describe('$batch and upload sessions', () => {
 			const draft = await graphRequest.call(this, {
 				method: 'POST',
 				path: `${userPath(mailbox)}/messages`,
-				body: { subject: 'with upload', toRecipients: [{ emailAddress: { address: 'adele@contoso.onmicrosoft.com' } }] },
+				body: {
+					subject: 'with upload',
+					toRecipients: [{ emailAddress: { address: 'adele@contoso.onmicrosoft.com' } }],
+				},
 				mailbox,
 				idempotent: false,
 			});
@@ -436,7 +510,18 @@ describe('$batch and upload sessions', () => {
 			const statuses: number[] = [];
 			for (let start = 0; start < size; start += chunk) {
 				const piece = content.subarray(start, start + chunk);
-				statuses.push((await uploadChunk.call(this, { uploadUrl: session.uploadUrl, chunk: piece, start, total: size, mailbox, itemIndex: i })).statusCode);
+				statuses.push(
+					(
+						await uploadChunk.call(this, {
+							uploadUrl: session.uploadUrl,
+							chunk: piece,
+							start,
+							total: size,
+							mailbox,
+							itemIndex: i,
+						})
+					).statusCode,
+				);
 			}
 			const attachments = await graphRequest.call(this, {
 				method: 'GET',
@@ -487,7 +572,16 @@ describe('error hygiene', () => {
 	});
 
 	it('NodeOperationError is what a hostile mailbox gives with userPath.call', () => {
-		const ctx = { getNode: () => ({ id: '1', name: 'n', type: 't', typeVersion: 1, position: [0, 0] as [number, number], parameters: {} }) };
+		const ctx = {
+			getNode: () => ({
+				id: '1',
+				name: 'n',
+				type: 't',
+				typeVersion: 1,
+				position: [0, 0] as [number, number],
+				parameters: {},
+			}),
+		};
 		expect(() => userPath.call(ctx, 'a/b@c.com')).toThrow(NodeOperationError);
 	});
 });

@@ -65,7 +65,12 @@ async function passwordGrant(clientId: string, secret: string) {
 		}).toString(),
 	});
 	expect(response.status).toBe(200);
-	return (await response.json()) as { access_token: string; refresh_token: string; token_type: string; expires_in: number };
+	return (await response.json()) as {
+		access_token: string;
+		refresh_token: string;
+		token_type: string;
+		expires_in: number;
+	};
 }
 
 beforeAll(async () => {
@@ -91,7 +96,11 @@ async function storeWithStaleToken() {
 				tenantId: emu.info.scenario.tenant.id,
 				clientId: web.appId,
 				clientSecret: web.secret!,
-				oauthTokenData: { token_type: 'Bearer', access_token: 'stale-access-token', refresh_token: tokens.refresh_token },
+				oauthTokenData: {
+					token_type: 'Bearer',
+					access_token: 'stale-access-token',
+					refresh_token: tokens.refresh_token,
+				},
 			},
 		},
 		new ScopedMailboxOAuth2Api(),

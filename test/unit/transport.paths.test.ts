@@ -121,7 +121,12 @@ describe('retry rules', () => {
 });
 
 describe('planBatches', () => {
-	const req = (id: string, dependsOn?: string[]) => ({ id, method: 'GET' as const, url: `/users/a%40b.com/messages/${id}`, dependsOn });
+	const req = (id: string, dependsOn?: string[]) => ({
+		id,
+		method: 'GET' as const,
+		url: `/users/a%40b.com/messages/${id}`,
+		dependsOn,
+	});
 	it('cuts at 20 and keeps dependency chains together', () => {
 		const requests = Array.from({ length: 19 }, (_, i) => req(`a${i}`));
 		requests.push(req('x'), req('y', ['x']));

@@ -34,7 +34,10 @@ function operationModule(this: IExecuteFunctions, resource: string, operation: s
 /** The mailbox an item acts on, for per-mailbox concurrency; invalid values are reported by the operation. */
 function mailboxKey(this: IExecuteFunctions, itemIndex: number): string {
 	try {
-		return String(this.getNodeParameter('mailbox', itemIndex, '')).split(',')[0].trim().toLowerCase();
+		return String(this.getNodeParameter('mailbox', itemIndex, ''))
+			.split(',')[0]
+			.trim()
+			.toLowerCase();
 	} catch {
 		return '';
 	}

@@ -14,7 +14,13 @@ import {
 } from '@azure/msal-node';
 import { CloudConfigurationError, requireAuthorityHost, resolveCloud, type CloudEndpoints } from './clouds';
 import { loadCertificate, type LoadedCertificate } from './certificate';
-import { ScopedMailboxAuthError, TransportError, toAuthError, type CredentialKind, type FailureContext } from './errors';
+import {
+	ScopedMailboxAuthError,
+	TransportError,
+	toAuthError,
+	type CredentialKind,
+	type FailureContext,
+} from './errors';
 import { networkModule, processWideNetworkModule, withSend, type HttpSend } from './network';
 import { secretValuesOf } from './redact';
 
@@ -68,21 +74,35 @@ function endpointsOf(credentials: CredentialData): CloudEndpoints {
 /** Tenant goes into the authority URL's path: a GUID or a domain name, nothing else. */
 function tenantOf(credentials: CredentialData): string {
 	const tenant = text(credentials.tenantId);
-	if (!tenant) throw configurationError('Tenant ID is required', 'tenantId', "Use the Directory (tenant) ID from the app registration's Overview page.");
+	if (!tenant)
+		throw configurationError(
+			'Tenant ID is required',
+			'tenantId',
+			"Use the Directory (tenant) ID from the app registration's Overview page.",
+		);
 	if (!/^[A-Za-z0-9][A-Za-z0-9.-]*$/.test(tenant)) {
 		throw configurationError('Tenant ID must be a GUID or a domain such as contoso.onmicrosoft.com', 'tenantId');
 	}
 	if (/^(common|organizations|consumers)$/i.test(tenant)) {
-		throw configurationError(`Tenant ID "${tenant}" is a multi-tenant alias: enter the tenant's own ID`, 'tenantId',
-			'A scoped mailbox identity belongs to one tenant; use its Directory (tenant) ID.');
+		throw configurationError(
+			`Tenant ID "${tenant}" is a multi-tenant alias: enter the tenant's own ID`,
+			'tenantId',
+			'A scoped mailbox identity belongs to one tenant; use its Directory (tenant) ID.',
+		);
 	}
 	return tenant;
 }
 
 function clientIdOf(credentials: CredentialData): string {
 	const clientId = text(credentials.clientId);
-	if (!clientId) throw configurationError('Client ID is required', 'clientId', "Use the Application (client) ID from the app registration's Overview page.");
-	if (/[\s/?#&]/.test(clientId)) throw configurationError('Client ID must be the Application (client) ID, a GUID', 'clientId');
+	if (!clientId)
+		throw configurationError(
+			'Client ID is required',
+			'clientId',
+			"Use the Application (client) ID from the app registration's Overview page.",
+		);
+	if (/[\s/?#&]/.test(clientId))
+		throw configurationError('Client ID must be the Application (client) ID, a GUID', 'clientId');
 	return clientId;
 }
 
@@ -90,7 +110,11 @@ function clientIdOf(credentials: CredentialData): string {
  * Authority options. For a Custom cloud the host is trusted as given and its metadata built from Entra's URL
  * layout, so msal makes no discovery calls (msal would otherwise ask login.microsoftonline.com about the host).
  */
-export function authorityOptions(endpoints: CloudEndpoints, tenant: string, cloud: unknown): Partial<NodeAuthOptions> & { authority: string } {
+export function authorityOptions(
+	endpoints: CloudEndpoints,
+	tenant: string,
+	cloud: unknown,
+): Partial<NodeAuthOptions> & { authority: string } {
 	const host = requireAuthorityHostSafe(endpoints);
 	const authority = `${host}/${tenant}`;
 	if (cloud !== 'custom') return { authority };
@@ -122,7 +146,9 @@ export function delegatedScopes(value: unknown, graphBaseUrl: string): string[] 
 	const scopes = raw
 		.split(/[\s,]+/)
 		.filter(Boolean)
-		.map((scope) => (OIDC_SCOPES.includes(scope.toLowerCase()) || scope.includes('://') ? scope : `${graphBaseUrl}/${scope}`));
+		.map((scope) =>
+			OIDC_SCOPES.includes(scope.toLowerCase()) || scope.includes('://') ? scope : `${graphBaseUrl}/${scope}`,
+		);
 	if (!scopes.some((s) => s.toLowerCase() === 'offline_access')) scopes.unshift('offline_access');
 	return [...new Set(scopes)];
 }
@@ -195,8 +221,13 @@ async function appToken(credentials: CredentialData, send: HttpSend, context: Fa
 	const { client, config } = clientConfiguration({ credentials, method, endpoints, tenant, clientId, send, context });
 	const app = new ConfidentialClientApplication(config);
 	const result = await app.acquireTokenByClientCredential({ scopes: [endpoints.graphScope], skipCache: true });
-	if (!result?.accessToken) throw new ScopedMailboxAuthError('The identity platform answered without an access token', { reason: 'unknown' });
-	return { accessToken: result.accessToken, expiresOn: result.expiresOn ?? undefined, certificate: certificateFacts(client.certificate) };
+	if (!result?.accessToken)
+		throw new ScopedMailboxAuthError('The identity platform answered without an access token', { reason: 'unknown' });
+	return {
+		accessToken: result.accessToken,
+		expiresOn: result.expiresOn ?? undefined,
+		certificate: certificateFacts(client.certificate),
+	};
 }
 
 /** msal returns no refresh token from acquireTokenByRefreshToken; with forceCache it is in the cache. */
@@ -206,7 +237,11 @@ function refreshTokenFromCache(serialized: string): string | undefined {
 	return entries.find((entry) => typeof entry.secret === 'string' && entry.secret)?.secret;
 }
 
-async function refreshTokenToken(credentials: CredentialData, send: HttpSend, context: FailureContext): Promise<AcquiredToken> {
+async function refreshTokenToken(
+	credentials: CredentialData,
+	send: HttpSend,
+	context: FailureContext,
+): Promise<AcquiredToken> {
 	const endpoints = endpointsOf(credentials);
 	const tenant = tenantOf(credentials);
 	const clientId = clientIdOf(credentials);
@@ -216,10 +251,14 @@ async function refreshTokenToken(credentials: CredentialData, send: HttpSend, co
 		throw new ScopedMailboxAuthError('Refresh Token is empty', {
 			reason: 'configuration',
 			field: 'refreshToken',
-			description: 'Seed one with `npx n8n-nodes-scoped-mailbox seed --tenant <tenant> --client-id <client id>` and paste it into Refresh Token.',
+			description:
+				'Seed one with `npx n8n-nodes-scoped-mailbox seed --tenant <tenant> --client-id <client id>` and paste it into Refresh Token.',
 		});
 	}
-	const method = credentials.clientAuth === 'secret' || credentials.clientAuth === 'certificate' ? String(credentials.clientAuth) : 'none';
+	const method =
+		credentials.clientAuth === 'secret' || credentials.clientAuth === 'certificate'
+			? String(credentials.clientAuth)
+			: 'none';
 	const { client, config } = clientConfiguration({ credentials, method, endpoints, tenant, clientId, send, context });
 	const app = method === 'none' ? new PublicClientApplication(config) : new ConfidentialClientApplication(config);
 	const result = await app.acquireTokenByRefreshToken({
@@ -227,7 +266,8 @@ async function refreshTokenToken(credentials: CredentialData, send: HttpSend, co
 		scopes: delegatedScopes(credentials.scopes, endpoints.graphBaseUrl),
 		forceCache: true,
 	});
-	if (!result?.accessToken) throw new ScopedMailboxAuthError('The identity platform answered without an access token', { reason: 'unknown' });
+	if (!result?.accessToken)
+		throw new ScopedMailboxAuthError('The identity platform answered without an access token', { reason: 'unknown' });
 	const rotated = refreshTokenFromCache(app.getTokenCache().serialize());
 	return {
 		accessToken: result.accessToken,
@@ -240,7 +280,10 @@ async function refreshTokenToken(credentials: CredentialData, send: HttpSend, co
 
 export type ManagedIdentityType = 'system' | 'userClientId' | 'userObjectId' | 'userResourceId';
 
-export function managedIdentityParams(credentials: CredentialData): { params?: ManagedIdentityIdParams; label: string } {
+export function managedIdentityParams(credentials: CredentialData): {
+	params?: ManagedIdentityIdParams;
+	label: string;
+} {
 	const type = (credentials.identityType ?? 'system') as ManagedIdentityType;
 	if (type === 'system') return { label: 'The system-assigned managed identity' };
 	const id = text(credentials.identityId);
@@ -252,8 +295,16 @@ export function managedIdentityParams(credentials: CredentialData): { params?: M
 	const entry = names[type as Exclude<ManagedIdentityType, 'system'>];
 	if (!entry) throw configurationError(`Unknown identity type "${String(type)}"`, 'identityType');
 	if (!id) throw configurationError(`Enter the user-assigned identity's ${entry[1]}`, 'identityId');
-	if (type === 'userResourceId' && !/^\/subscriptions\/[^/]+\/resourcegroups\/[^/]+\/providers\/Microsoft\.ManagedIdentity\/userAssignedIdentities\/[^/]+$/i.test(id)) {
-		throw configurationError('The resource ID must look like /subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.ManagedIdentity/userAssignedIdentities/<name>', 'identityId');
+	if (
+		type === 'userResourceId' &&
+		!/^\/subscriptions\/[^/]+\/resourcegroups\/[^/]+\/providers\/Microsoft\.ManagedIdentity\/userAssignedIdentities\/[^/]+$/i.test(
+			id,
+		)
+	) {
+		throw configurationError(
+			'The resource ID must look like /subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.ManagedIdentity/userAssignedIdentities/<name>',
+			'identityId',
+		);
 	}
 	if (type !== 'userResourceId' && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) {
 		throw configurationError(`The user-assigned identity's ${entry[1]} must be a GUID`, 'identityId');
@@ -261,7 +312,11 @@ export function managedIdentityParams(credentials: CredentialData): { params?: M
 	return { params: { [entry[0]]: id }, label: `The user-assigned managed identity with ${entry[1]} ${id}` };
 }
 
-async function managedIdentityToken(credentials: CredentialData, send: HttpSend, context: FailureContext): Promise<AcquiredToken> {
+async function managedIdentityToken(
+	credentials: CredentialData,
+	send: HttpSend,
+	context: FailureContext,
+): Promise<AcquiredToken> {
 	const endpoints = endpointsOf(credentials);
 	const { params, label } = managedIdentityParams(credentials);
 	context.managedIdentity = { label };
@@ -277,8 +332,14 @@ async function managedIdentityToken(credentials: CredentialData, send: HttpSend,
 		// Detection problems surface from acquireToken with msal's own error.
 	}
 	// forceRefresh: msal's managed-identity cache is process-wide and judged by the wall clock.
-	const result = await withSend(send, async () => await app.acquireToken({ resource: endpoints.graphResource, forceRefresh: true }));
-	if (!result?.accessToken) throw new ScopedMailboxAuthError('The managed identity endpoint answered without an access token', { reason: 'unknown' });
+	const result = await withSend(
+		send,
+		async () => await app.acquireToken({ resource: endpoints.graphResource, forceRefresh: true }),
+	);
+	if (!result?.accessToken)
+		throw new ScopedMailboxAuthError('The managed identity endpoint answered without an access token', {
+			reason: 'unknown',
+		});
 	return { accessToken: result.accessToken, expiresOn: result.expiresOn ?? undefined, managedIdentitySource: source };
 }
 
@@ -301,7 +362,11 @@ function kindOf(credentialType: string): CredentialKind {
  * Acquires a Graph access token for a credential. Every failure is a ScopedMailboxAuthError whose message and
  * description are redacted; msal's errors are read, never passed on.
  */
-export async function acquireToken(credentialType: string, credentials: CredentialData, http: HttpSend): Promise<AcquiredToken> {
+export async function acquireToken(
+	credentialType: string,
+	credentials: CredentialData,
+	http: HttpSend,
+): Promise<AcquiredToken> {
 	const kind = kindOf(credentialType);
 	const context: FailureContext = { kind, secrets: secretValuesOf(credentials) };
 	const send = http;
@@ -318,7 +383,10 @@ export async function acquireToken(credentialType: string, credentials: Credenti
 		if (kind === 'app') return await appToken(credentials, tracked, context);
 		if (kind === 'refreshToken') return await refreshTokenToken(credentials, tracked, context);
 		if (kind === 'managedIdentity') return await managedIdentityToken(credentials, tracked, context);
-		throw new ScopedMailboxAuthError('The OAuth2 credential gets its tokens from n8n (Connect button), not from the package', { reason: 'configuration' });
+		throw new ScopedMailboxAuthError(
+			'The OAuth2 credential gets its tokens from n8n (Connect button), not from the package',
+			{ reason: 'configuration' },
+		);
 	} catch (error) {
 		throw toAuthError(error, context);
 	}

@@ -33,16 +33,18 @@ const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g;
 /** Pasted PEM often arrives with literal "\n", CRLF or leading spaces. */
 export function normalisePem(value: unknown): string {
 	if (typeof value !== 'string') return '';
-	return value
-		.replace(/\\n/g, '\n')
-		.replace(/\r\n?/g, '\n')
-		.split('\n')
-		.map((line) => line.trim())
-		.filter(Boolean)
-		// Traditional encrypted keys need the blank line that ends their headers.
-		.map((line) => (line.startsWith('DEK-Info:') ? `${line}\n` : line))
-		.join('\n')
-		.trim();
+	return (
+		value
+			.replace(/\\n/g, '\n')
+			.replace(/\r\n?/g, '\n')
+			.split('\n')
+			.map((line) => line.trim())
+			.filter(Boolean)
+			// Traditional encrypted keys need the blank line that ends their headers.
+			.map((line) => (line.startsWith('DEK-Info:') ? `${line}\n` : line))
+			.join('\n')
+			.trim()
+	);
 }
 
 function blocks(text: string, kind: (label: string) => boolean): string[] {
@@ -55,8 +57,11 @@ const invalid = (message: string, field: string, description?: string) =>
 function readKey(pem: string, passphrase: string): KeyObject {
 	const keyBlocks = blocks(pem, (label) => label.includes('PRIVATE KEY'));
 	if (keyBlocks.length === 0) {
-		throw invalid('Private Key is not a PEM private key', 'privateKey',
-			'Paste the whole PEM key, including its -----BEGIN and -----END lines (a PKCS#8, encrypted PKCS#8 or RSA key). A .pfx file must be converted first: openssl pkcs12 -in cert.pfx -nocerts -out key.pem');
+		throw invalid(
+			'Private Key is not a PEM private key',
+			'privateKey',
+			'Paste the whole PEM key, including its -----BEGIN and -----END lines (a PKCS#8, encrypted PKCS#8 or RSA key). A .pfx file must be converted first: openssl pkcs12 -in cert.pfx -nocerts -out key.pem',
+		);
 	}
 	const encrypted = /ENCRYPTED/.test(keyBlocks[0]);
 	if (encrypted && !passphrase) {
@@ -68,7 +73,11 @@ function readKey(pem: string, passphrase: string): KeyObject {
 		// The error text from OpenSSL carries no key material, but we use our own words anyway.
 		const bad = /bad decrypt|passphrase|decrypt/i.test(String((error as Error)?.message));
 		if (encrypted || bad) throw invalid('The Passphrase does not decrypt the private key', 'passphrase');
-		throw invalid('Private Key could not be read', 'privateKey', 'Supported: RSA keys in PKCS#8 ("PRIVATE KEY", "ENCRYPTED PRIVATE KEY") or PKCS#1 ("RSA PRIVATE KEY", optionally encrypted) PEM.');
+		throw invalid(
+			'Private Key could not be read',
+			'privateKey',
+			'Supported: RSA keys in PKCS#8 ("PRIVATE KEY", "ENCRYPTED PRIVATE KEY") or PKCS#1 ("RSA PRIVATE KEY", optionally encrypted) PEM.',
+		);
 	}
 }
 
@@ -79,14 +88,20 @@ export function loadCertificate(input: CertificateInput): LoadedCertificate {
 	if (!keyText) throw invalid('Private Key is required for certificate authentication', 'privateKey');
 	const key = readKey(keyText, passphrase);
 	if (key.asymmetricKeyType !== 'rsa' && key.asymmetricKeyType !== 'rsa-pss') {
-		throw invalid(`The private key is ${key.asymmetricKeyType ?? 'not RSA'}: Entra app certificates must be RSA`, 'privateKey');
+		throw invalid(
+			`The private key is ${key.asymmetricKeyType ?? 'not RSA'}: Entra app certificates must be RSA`,
+			'privateKey',
+		);
 	}
 	// A combined PEM (key + certificate in one file) pasted into Private Key is accepted.
 	let certificates = blocks(certText, (label) => label === 'CERTIFICATE');
 	if (certificates.length === 0) certificates = blocks(keyText, (label) => label === 'CERTIFICATE');
 	if (certificates.length === 0) {
-		throw invalid('Certificate is required: paste the PEM certificate ("-----BEGIN CERTIFICATE-----")', 'certificate',
-			'Use the certificate whose public part was uploaded to the app registration; add intermediate certificates after it to send the chain.');
+		throw invalid(
+			'Certificate is required: paste the PEM certificate ("-----BEGIN CERTIFICATE-----")',
+			'certificate',
+			'Use the certificate whose public part was uploaded to the app registration; add intermediate certificates after it to send the chain.',
+		);
 	}
 	let leaf: X509Certificate;
 	try {
@@ -95,8 +110,11 @@ export function loadCertificate(input: CertificateInput): LoadedCertificate {
 		throw invalid('Certificate could not be read as an X.509 PEM certificate', 'certificate');
 	}
 	if (!leaf.checkPrivateKey(key)) {
-		throw invalid('Private Key and Certificate do not belong together', 'certificate',
-			'The first certificate must be the one issued for this private key (the one uploaded to the app registration).');
+		throw invalid(
+			'Private Key and Certificate do not belong together',
+			'certificate',
+			'The first certificate must be the one issued for this private key (the one uploaded to the app registration).',
+		);
 	}
 	const hex = (fingerprint: string) => fingerprint.replace(/:/g, '').toUpperCase();
 	const thumbprintSha1 = hex(leaf.fingerprint);

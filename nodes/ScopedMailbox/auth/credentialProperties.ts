@@ -15,11 +15,27 @@ export function cloudProperties(options: { authorityHost: boolean }): INodePrope
 			name: 'cloud',
 			type: 'options',
 			options: [
-				{ name: 'China (21Vianet)', value: 'china', description: 'Sign-in at login.chinacloudapi.cn, Graph at microsoftgraph.chinacloudapi.cn' },
+				{
+					name: 'China (21Vianet)',
+					value: 'china',
+					description: 'Sign-in at login.chinacloudapi.cn, Graph at microsoftgraph.chinacloudapi.cn',
+				},
 				{ name: 'Custom', value: 'custom', description: 'Enter the authority host and Graph base URL' },
-				{ name: 'Global (Microsoft 365)', value: 'global', description: 'Sign-in at login.microsoftonline.com, Graph at graph.microsoft.com' },
-				{ name: 'US Government (DoD)', value: 'usGovDod', description: 'Sign-in at login.microsoftonline.us, Graph at dod-graph.microsoft.us' },
-				{ name: 'US Government (GCC High)', value: 'usGov', description: 'Sign-in at login.microsoftonline.us, Graph at graph.microsoft.us' },
+				{
+					name: 'Global (Microsoft 365)',
+					value: 'global',
+					description: 'Sign-in at login.microsoftonline.com, Graph at graph.microsoft.com',
+				},
+				{
+					name: 'US Government (DoD)',
+					value: 'usGovDod',
+					description: 'Sign-in at login.microsoftonline.us, Graph at dod-graph.microsoft.us',
+				},
+				{
+					name: 'US Government (GCC High)',
+					value: 'usGov',
+					description: 'Sign-in at login.microsoftonline.us, Graph at graph.microsoft.us',
+				},
 			],
 			default: 'global',
 			description: 'The national cloud the tenant lives in. GCC (moderate) tenants use Global.',
@@ -100,7 +116,8 @@ export function certificateProperties(field: string, value: string): INodeProper
 			default: '',
 			required: true,
 			placeholder: '-----BEGIN CERTIFICATE-----',
-			description: 'PEM certificate uploaded to the app registration; intermediate certificates may follow it. The thumbprint is computed from it.',
+			description:
+				'PEM certificate uploaded to the app registration; intermediate certificates may follow it. The thumbprint is computed from it.',
 			displayOptions: { show },
 		},
 		{
@@ -109,10 +126,15 @@ export function certificateProperties(field: string, value: string): INodeProper
 			type: 'options',
 			options: [
 				{ name: 'SHA-256 (PS256)', value: 'sha256', description: 'Assertion header x5t#S256; the current default' },
-				{ name: 'SHA-1 (RS256)', value: 'sha1', description: 'Assertion header x5t; only where SHA-256 is not accepted' },
+				{
+					name: 'SHA-1 (RS256)',
+					value: 'sha1',
+					description: 'Assertion header x5t; only where SHA-256 is not accepted',
+				},
 			],
 			default: 'sha256',
-			description: 'How the signed client assertion names the certificate. SHA-256 is current; SHA-1 only for setups that require it.',
+			description:
+				'How the signed client assertion names the certificate. SHA-256 is current; SHA-1 only for setups that require it.',
 			displayOptions: { show },
 		},
 		{
@@ -120,7 +142,8 @@ export function certificateProperties(field: string, value: string): INodeProper
 			name: 'sendCertificateChain',
 			type: 'boolean',
 			default: false,
-			description: 'Whether to send the certificate (and chain) in the x5c header, for subject name + issuer authentication',
+			description:
+				'Whether to send the certificate (and chain) in the x5c header, for subject name + issuer authentication',
 			displayOptions: { show },
 		},
 	];

@@ -23,10 +23,18 @@ export class ScopedMailboxAuthError extends Error {
 	/** Credential field to fix, when one is to blame. */
 	field?: string;
 
-	constructor(message: string, options: { description?: string; aadstsCode?: number; reason: FailureReason; field?: string }) {
+	constructor(
+		message: string,
+		options: { description?: string; aadstsCode?: number; reason: FailureReason; field?: string },
+	) {
 		super(message);
 		// Own enumerable properties only; no stack of the original, no cause.
-		Object.defineProperty(this, 'name', { value: 'ScopedMailboxAuthError', enumerable: true, writable: true, configurable: true });
+		Object.defineProperty(this, 'name', {
+			value: 'ScopedMailboxAuthError',
+			enumerable: true,
+			writable: true,
+			configurable: true,
+		});
 		if (options.description) this.description = options.description;
 		if (options.aadstsCode !== undefined) this.aadstsCode = options.aadstsCode;
 		this.reason = options.reason;
@@ -104,7 +112,11 @@ function factsOf(error: unknown): ErrorFacts {
 		seen.add(value);
 		if (value instanceof TransportError) facts.transport ??= value;
 		const errorNo = record.errorNo;
-		if (facts.aadsts === undefined && (typeof errorNo === 'string' || typeof errorNo === 'number') && /^\d+$/.test(String(errorNo))) {
+		if (
+			facts.aadsts === undefined &&
+			(typeof errorNo === 'string' || typeof errorNo === 'number') &&
+			/^\d+$/.test(String(errorNo))
+		) {
 			facts.aadsts = Number(errorNo);
 		}
 		if (typeof record.errorCode === 'string' && record.errorCode) {
@@ -155,47 +167,91 @@ export function toAuthError(error: unknown, context: FailureContext): ScopedMail
 			field,
 			aadstsCode: facts.aadsts,
 			// msal's words about a request that got no answer only point to its own docs.
-			description: [extra, facts.transport ? undefined : said].filter(Boolean).map((t) => redact(t!, context.secrets)).join(' '),
+			description: [extra, facts.transport ? undefined : said]
+				.filter(Boolean)
+				.map((t) => redact(t!, context.secrets))
+				.join(' '),
 		});
 
 	switch (facts.aadsts) {
 		case 7000215:
-			return fail('wrongSecret', 'The client secret is wrong (AADSTS7000215)', 'clientSecret',
-				`Entra rejected the secret for app ${app}. In Entra admin center > App registrations > the app > Certificates & secrets, create a new client secret and paste its Value (not its Secret ID) into Client Secret.`);
+			return fail(
+				'wrongSecret',
+				'The client secret is wrong (AADSTS7000215)',
+				'clientSecret',
+				`Entra rejected the secret for app ${app}. In Entra admin center > App registrations > the app > Certificates & secrets, create a new client secret and paste its Value (not its Secret ID) into Client Secret.`,
+			);
 		case 7000222:
-			return fail('expiredSecret', 'The client secret has expired (AADSTS7000222)', 'clientSecret',
-				`The secret of app ${app} is past its expiry date. In Entra admin center > App registrations > the app > Certificates & secrets, create a new client secret, paste its Value into Client Secret, then delete the expired one.`);
+			return fail(
+				'expiredSecret',
+				'The client secret has expired (AADSTS7000222)',
+				'clientSecret',
+				`The secret of app ${app} is past its expiry date. In Entra admin center > App registrations > the app > Certificates & secrets, create a new client secret, paste its Value into Client Secret, then delete the expired one.`,
+			);
 		case 700027: {
 			const text = `${facts.serverMessage ?? ''} ${facts.text}`;
 			if (/not registered|key was not found/i.test(text)) {
-				return fail('certificateNotRegistered', 'The certificate is not registered on the app (AADSTS700027)', 'certificate',
-					`Upload the certificate (public part only) to app ${app} in Entra admin center > App registrations > the app > Certificates & secrets > Certificates${context.thumbprint ? ` (thumbprint ${context.thumbprint})` : ''}. Make sure Private Key and Certificate belong together.`);
+				return fail(
+					'certificateNotRegistered',
+					'The certificate is not registered on the app (AADSTS700027)',
+					'certificate',
+					`Upload the certificate (public part only) to app ${app} in Entra admin center > App registrations > the app > Certificates & secrets > Certificates${context.thumbprint ? ` (thumbprint ${context.thumbprint})` : ''}. Make sure Private Key and Certificate belong together.`,
+				);
 			}
 			if (/expired/i.test(text)) {
-				return fail('certificateExpired', 'The certificate has expired (AADSTS700027)', 'certificate',
-					'Create a new certificate, upload its public part to the app registration and put the new key and certificate into this credential.');
+				return fail(
+					'certificateExpired',
+					'The certificate has expired (AADSTS700027)',
+					'certificate',
+					'Create a new certificate, upload its public part to the app registration and put the new key and certificate into this credential.',
+				);
 			}
-			return fail('assertionRejected', 'Entra rejected the signed client assertion (AADSTS700027)', 'privateKey',
-				'The private key does not match the certificate registered on the app. Check that Private Key and Certificate are the pair whose certificate was uploaded to the app registration.');
+			return fail(
+				'assertionRejected',
+				'Entra rejected the signed client assertion (AADSTS700027)',
+				'privateKey',
+				'The private key does not match the certificate registered on the app. Check that Private Key and Certificate are the pair whose certificate was uploaded to the app registration.',
+			);
 		}
 		case 700024:
-			return fail('assertionRejected', "The client assertion is outside its validity period (AADSTS700024)", undefined,
-				"Check this host's clock: it must be within a few minutes of the real time (enable NTP).");
+			return fail(
+				'assertionRejected',
+				'The client assertion is outside its validity period (AADSTS700024)',
+				undefined,
+				"Check this host's clock: it must be within a few minutes of the real time (enable NTP).",
+			);
 		case 700021:
 			return fail('assertionRejected', 'The client assertion does not match the Client ID (AADSTS700021)', 'clientId');
 		case 90002:
 		case 900023:
 		case 90013:
-			return fail('unknownTenant', `Tenant ${tenant} was not found (AADSTS${facts.aadsts})`, 'tenantId',
-				'Enter the Directory (tenant) ID shown on the app registration\'s Overview page (a GUID) or the tenant\'s domain, and check that Cloud matches the cloud the tenant lives in (a GCC High or 21Vianet tenant is not in the Global cloud).');
+			return fail(
+				'unknownTenant',
+				`Tenant ${tenant} was not found (AADSTS${facts.aadsts})`,
+				'tenantId',
+				"Enter the Directory (tenant) ID shown on the app registration's Overview page (a GUID) or the tenant's domain, and check that Cloud matches the cloud the tenant lives in (a GCC High or 21Vianet tenant is not in the Global cloud).",
+			);
 		case 700016:
-			return fail('unknownApp', `App ${app} was not found in tenant ${tenant} (AADSTS700016)`, 'clientId',
-				'Enter the Application (client) ID from the app registration\'s Overview page, and check that Tenant ID is the tenant the app is registered (or consented) in.');
+			return fail(
+				'unknownApp',
+				`App ${app} was not found in tenant ${tenant} (AADSTS700016)`,
+				'clientId',
+				"Enter the Application (client) ID from the app registration's Overview page, and check that Tenant ID is the tenant the app is registered (or consented) in.",
+			);
 		case 7000112:
-			return fail('unknownApp', `App ${app} is disabled (AADSTS7000112)`, 'clientId', 'An administrator disabled the app\'s service principal: enable it in Entra admin center > Enterprise applications.');
+			return fail(
+				'unknownApp',
+				`App ${app} is disabled (AADSTS7000112)`,
+				'clientId',
+				"An administrator disabled the app's service principal: enable it in Entra admin center > Enterprise applications.",
+			);
 		case 65001:
-			return fail('consentMissing', 'Consent is missing for the requested permissions (AADSTS65001)', 'scopes',
-				'An administrator must grant consent: Entra admin center > App registrations > the app > API permissions > "Grant admin consent" (delegated: Mail.Send.Shared / Mail.ReadWrite.Shared; application: Mail.Send / Mail.ReadWrite), or the user consents when seeding.');
+			return fail(
+				'consentMissing',
+				'Consent is missing for the requested permissions (AADSTS65001)',
+				'scopes',
+				'An administrator must grant consent: Entra admin center > App registrations > the app > API permissions > "Grant admin consent" (delegated: Mail.Send.Shared / Mail.ReadWrite.Shared; application: Mail.Send / Mail.ReadWrite), or the user consents when seeding.',
+			);
 		case 70008:
 		case 700082:
 		case 50173:
@@ -212,32 +268,57 @@ export function toAuthError(error: unknown, context: FailureContext): ScopedMail
 				700003: 'was issued to a different app',
 				50132: 'was revoked because the session expired',
 			};
-			return fail('refreshTokenInvalid', `The refresh token ${why[facts.aadsts]} (AADSTS${facts.aadsts})`, 'refreshToken', SEED_HINT);
+			return fail(
+				'refreshTokenInvalid',
+				`The refresh token ${why[facts.aadsts]} (AADSTS${facts.aadsts})`,
+				'refreshToken',
+				SEED_HINT,
+			);
 		}
 		case 7000218:
-			return fail('publicClientMismatch', 'The app requires a client secret or certificate (AADSTS7000218)', 'clientSecret',
-				'The app registration is a confidential client: add its client secret or certificate to this credential, or enable "Allow public client flows" on the app registration (Authentication page).');
+			return fail(
+				'publicClientMismatch',
+				'The app requires a client secret or certificate (AADSTS7000218)',
+				'clientSecret',
+				'The app registration is a confidential client: add its client secret or certificate to this credential, or enable "Allow public client flows" on the app registration (Authentication page).',
+			);
 		case 700025:
-			return fail('publicClientMismatch', 'The app is a public client: remove the client secret / certificate (AADSTS700025)', 'clientSecret');
+			return fail(
+				'publicClientMismatch',
+				'The app is a public client: remove the client secret / certificate (AADSTS700025)',
+				'clientSecret',
+			);
 		case 1002012:
 		case 70011:
 		case 500011:
 		case 28000:
-			return fail('invalidScope', `The requested scopes were rejected (AADSTS${facts.aadsts})`, 'scopes',
-				'Check Scopes and Cloud: permissions must name the Graph of the chosen cloud (e.g. https://graph.microsoft.com/Mail.Send.Shared) and offline_access.');
+			return fail(
+				'invalidScope',
+				`The requested scopes were rejected (AADSTS${facts.aadsts})`,
+				'scopes',
+				'Check Scopes and Cloud: permissions must name the Graph of the chosen cloud (e.g. https://graph.microsoft.com/Mail.Send.Shared) and offline_access.',
+			);
 		case 50126:
 		case 50034:
 		case 50057:
 		case 53003:
 		case 50076:
 		case 50079:
-			return fail('userBlocked', `Sign-in was blocked for this user (AADSTS${facts.aadsts})`, undefined,
-				'Sign in interactively with the seed command or Connect, and check the user account and Conditional Access policies.');
+			return fail(
+				'userBlocked',
+				`Sign-in was blocked for this user (AADSTS${facts.aadsts})`,
+				undefined,
+				'Sign in interactively with the seed command or Connect, and check the user account and Conditional Access policies.',
+			);
 		case 90033:
 		case 90055:
 		case 90015:
-			return fail('serviceUnavailable', `The identity platform is temporarily unavailable (AADSTS${facts.aadsts})`, undefined,
-				"Try again shortly; set the node's Retry On Fail if this recurs.");
+			return fail(
+				'serviceUnavailable',
+				`The identity platform is temporarily unavailable (AADSTS${facts.aadsts})`,
+				undefined,
+				"Try again shortly; set the node's Retry On Fail if this recurs.",
+			);
 		default:
 			break;
 	}
@@ -245,19 +326,31 @@ export function toAuthError(error: unknown, context: FailureContext): ScopedMail
 	if (context.kind === 'managedIdentity') return managedIdentityFailure(facts, context, fail);
 
 	if (facts.transport) {
-		return fail('network', `Could not reach the identity platform: ${facts.transport.message}`, undefined,
-			`Check Cloud / Authority Host (${context.authorityHost ?? 'unknown'}), DNS, firewall and proxy settings of this host.`);
+		return fail(
+			'network',
+			`Could not reach the identity platform: ${facts.transport.message}`,
+			undefined,
+			`Check Cloud / Authority Host (${context.authorityHost ?? 'unknown'}), DNS, firewall and proxy settings of this host.`,
+		);
 	}
 	if (facts.status !== undefined && (facts.status >= 500 || facts.status === 429)) {
-		return fail('serviceUnavailable', `The identity platform answered HTTP ${facts.status}`, undefined,
-			"Try again shortly; set the node's Retry On Fail if this recurs.");
+		return fail(
+			'serviceUnavailable',
+			`The identity platform answered HTTP ${facts.status}`,
+			undefined,
+			"Try again shortly; set the node's Retry On Fail if this recurs.",
+		);
 	}
 	if (facts.msalCode === 'invalid_grant') {
 		return fail('refreshTokenInvalid', 'The refresh token was rejected (invalid_grant)', 'refreshToken', SEED_HINT);
 	}
 	if (facts.msalCode === 'invalid_client') {
-		return fail('wrongSecret', 'The client credential was rejected (invalid_client)', 'clientSecret',
-			'Check Client Secret, or Private Key and Certificate, against the app registration.');
+		return fail(
+			'wrongSecret',
+			'The client credential was rejected (invalid_client)',
+			'clientSecret',
+			'Check Client Secret, or Private Key and Certificate, against the app registration.',
+		);
 	}
 	const code = facts.aadsts ? ` (AADSTS${facts.aadsts})` : facts.msalCode ? ` (${facts.msalCode})` : '';
 	return fail('unknown', `Token request failed${code}`, undefined);
@@ -274,20 +367,49 @@ function managedIdentityFailure(
 	const unavailableHelp =
 		'Managed identity works only when n8n runs in Azure (App Service, Container Apps, Functions, VMs, VM scale sets, AKS through the node or pod identity that IMDS serves, Azure Arc servers): enable the identity on that resource. Elsewhere use the "Scoped Mailbox App (Client Credentials) API" credential (client secret or certificate).';
 	if (facts.transport) {
-		return fail('managedIdentityUnavailable', `No managed identity is available on this host: ${facts.transport.message}`, 'identityType',
-			`${source ? `msal looked for the ${source} endpoint. ` : ''}${unavailableHelp}`);
+		return fail(
+			'managedIdentityUnavailable',
+			`No managed identity is available on this host: ${facts.transport.message}`,
+			'identityType',
+			`${source ? `msal looked for the ${source} endpoint. ` : ''}${unavailableHelp}`,
+		);
 	}
-	if (/identity not found|not found|no managed identity|unable to find|unable to load|does not exist/i.test(text) && facts.status !== undefined && facts.status < 500) {
-		return fail('managedIdentityNotFound', `${label} is not assigned to this host (HTTP ${facts.status})`, 'identityType',
-			'Assign the user-assigned identity to the Azure resource n8n runs on (Identity blade > User assigned), or check the identifier in this credential. For a system-assigned identity, switch it on under Identity > System assigned.');
+	if (
+		/identity not found|not found|no managed identity|unable to find|unable to load|does not exist/i.test(text) &&
+		facts.status !== undefined &&
+		facts.status < 500
+	) {
+		return fail(
+			'managedIdentityNotFound',
+			`${label} is not assigned to this host (HTTP ${facts.status})`,
+			'identityType',
+			'Assign the user-assigned identity to the Azure resource n8n runs on (Identity blade > User assigned), or check the identifier in this credential. For a system-assigned identity, switch it on under Identity > System assigned.',
+		);
 	}
-	if (/environment|endpoint|source|unable_to_create|malformed/i.test(facts.msalCode ?? '') || /environment variable/i.test(text)) {
-		return fail('managedIdentityUnavailable', 'No managed identity is available on this host', 'identityType', unavailableHelp);
+	if (
+		/environment|endpoint|source|unable_to_create|malformed/i.test(facts.msalCode ?? '') ||
+		/environment variable/i.test(text)
+	) {
+		return fail(
+			'managedIdentityUnavailable',
+			'No managed identity is available on this host',
+			'identityType',
+			unavailableHelp,
+		);
 	}
 	if (facts.status !== undefined && (facts.status >= 500 || facts.status === 429)) {
-		return fail('serviceUnavailable', `The managed identity endpoint answered HTTP ${facts.status}`, undefined,
-			"Try again shortly; set the node's Retry On Fail if this recurs.");
+		return fail(
+			'serviceUnavailable',
+			`The managed identity endpoint answered HTTP ${facts.status}`,
+			undefined,
+			"Try again shortly; set the node's Retry On Fail if this recurs.",
+		);
 	}
 	const code = facts.msalCode ? ` (${facts.msalCode})` : facts.status ? ` (HTTP ${facts.status})` : '';
-	return fail('managedIdentityUnavailable', `Managed identity token request failed${code}`, 'identityType', unavailableHelp);
+	return fail(
+		'managedIdentityUnavailable',
+		`Managed identity token request failed${code}`,
+		'identityType',
+		unavailableHelp,
+	);
 }

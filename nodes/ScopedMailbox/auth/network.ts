@@ -55,8 +55,12 @@ function bodyText(body: unknown): string {
 function transportFailure(error: unknown, url: string): TransportError {
 	const record = (error && typeof error === 'object' ? error : {}) as Record<string, unknown>;
 	const cause = (record.cause && typeof record.cause === 'object' ? record.cause : {}) as Record<string, unknown>;
-	const nested = Array.isArray(cause.errors) ? (cause.errors as Array<Record<string, unknown>>).map((e) => e?.code) : [];
-	const errno = [record.code, cause.code, ...nested].find((c): c is string => typeof c === 'string' && /^[A-Z_]+$/.test(c));
+	const nested = Array.isArray(cause.errors)
+		? (cause.errors as Array<Record<string, unknown>>).map((e) => e?.code)
+		: [];
+	const errno = [record.code, cause.code, ...nested].find(
+		(c): c is string => typeof c === 'string' && /^[A-Z_]+$/.test(c),
+	);
 	let host = url;
 	try {
 		const parsed = new URL(url);
@@ -79,7 +83,10 @@ function transportFailure(error: unknown, url: string): TransportError {
 								? 'TLS certificate not trusted'
 								: /domain.*not allowed|allowed domains/i.test(String(record.message))
 									? "the host is not in this credential's allowed domains"
-									: errno ?? (typeof cause.message === 'string' && cause.message.length < 80 ? cause.message : 'request failed');
+									: (errno ??
+										(typeof cause.message === 'string' && cause.message.length < 80
+											? cause.message
+											: 'request failed'));
 	return new TransportError(`${what} (${host})`, host, errno);
 }
 
@@ -136,7 +143,12 @@ export function sendWithLegacyRequest(request: LegacyRequestFn): HttpSend {
 export const sendWithFetch: HttpSend = async ({ method, url, headers, body, timeoutMs }) => {
 	let response: Response;
 	try {
-		response = await fetch(url, { method, headers, body: method === 'POST' ? (body ?? '') : undefined, signal: AbortSignal.timeout(timeoutMs) });
+		response = await fetch(url, {
+			method,
+			headers,
+			body: method === 'POST' ? (body ?? '') : undefined,
+			signal: AbortSignal.timeout(timeoutMs),
+		});
 	} catch (error) {
 		throw transportFailure(error, url);
 	}
@@ -155,7 +167,12 @@ function parseBody(text: string): unknown {
 
 /** msal's INetworkModule over an HttpSend. Never throws for an HTTP status, so msal sees AADSTS bodies. */
 export function networkModule(send: HttpSend): INetworkModule {
-	const call = async <T>(method: 'GET' | 'POST', url: string, options?: NetworkRequestOptions, timeout?: number): Promise<NetworkResponse<T>> => {
+	const call = async <T>(
+		method: 'GET' | 'POST',
+		url: string,
+		options?: NetworkRequestOptions,
+		timeout?: number,
+	): Promise<NetworkResponse<T>> => {
 		const response = await send({
 			method,
 			url,
@@ -166,8 +183,10 @@ export function networkModule(send: HttpSend): INetworkModule {
 		return { status: response.status, headers: response.headers, body: parseBody(response.text) as T };
 	};
 	return {
-		sendGetRequestAsync: async <T>(url: string, options?: NetworkRequestOptions, timeout?: number) => await call<T>('GET', url, options, timeout),
-		sendPostRequestAsync: async <T>(url: string, options?: NetworkRequestOptions) => await call<T>('POST', url, options),
+		sendGetRequestAsync: async <T>(url: string, options?: NetworkRequestOptions, timeout?: number) =>
+			await call<T>('GET', url, options, timeout),
+		sendPostRequestAsync: async <T>(url: string, options?: NetworkRequestOptions) =>
+			await call<T>('POST', url, options),
 	};
 }
 
@@ -178,7 +197,9 @@ export function networkModule(send: HttpSend): INetworkModule {
  */
 const currentSend = new AsyncLocalStorage<HttpSend>();
 
-export const processWideNetworkModule: INetworkModule = networkModule((request) => (currentSend.getStore() ?? sendWithFetch)(request));
+export const processWideNetworkModule: INetworkModule = networkModule((request) =>
+	(currentSend.getStore() ?? sendWithFetch)(request),
+);
 
 export async function withSend<T>(send: HttpSend, run: () => Promise<T>): Promise<T> {
 	return await currentSend.run(send, run);

@@ -11,7 +11,11 @@ export async function preAuthenticate(
 	credentialType: string,
 	credentials: ICredentialDataDecryptedObject,
 ): Promise<ICredentialDataDecryptedObject> {
-	const token = await acquireToken(credentialType, credentials, sendWithHttpRequest(helper.helpers.httpRequest as never));
+	const token = await acquireToken(
+		credentialType,
+		credentials,
+		sendWithHttpRequest(helper.helpers.httpRequest as never),
+	);
 	const update: ICredentialDataDecryptedObject = { accessToken: token.accessToken };
 	if (token.refreshToken) update.refreshToken = token.refreshToken;
 	return update;

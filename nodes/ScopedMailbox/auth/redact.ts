@@ -5,14 +5,7 @@
  */
 
 /** Credential fields whose values are secrets, across the four credential types. */
-const SECRET_FIELDS = [
-	'clientSecret',
-	'privateKey',
-	'passphrase',
-	'refreshToken',
-	'accessToken',
-	'oauthTokenData',
-];
+const SECRET_FIELDS = ['clientSecret', 'privateKey', 'passphrase', 'refreshToken', 'accessToken', 'oauthTokenData'];
 
 const MIN_SECRET_LENGTH = 6;
 

@@ -68,7 +68,9 @@ export function parseArgs(argv: string[]): SeedOptions | 'help' {
 			values.print = true;
 			continue;
 		}
-		const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+		const [flag, inline] = arg.includes('=')
+			? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
+			: [arg, undefined];
 		const key = flags[flag];
 		if (!key) throw new UsageError(`Unknown argument "${arg}"`);
 		const value = inline ?? args.shift();
@@ -77,7 +79,8 @@ export function parseArgs(argv: string[]): SeedOptions | 'help' {
 	}
 	if (!values.tenant) throw new UsageError('--tenant is required');
 	if (!values.clientId) throw new UsageError('--client-id is required');
-	if (!/^[A-Za-z0-9][A-Za-z0-9.-]*$/.test(String(values.tenant))) throw new UsageError('--tenant must be a tenant GUID or domain');
+	if (!/^[A-Za-z0-9][A-Za-z0-9.-]*$/.test(String(values.tenant)))
+		throw new UsageError('--tenant must be a tenant GUID or domain');
 	const cloud = (values.cloud ?? 'global') as CloudName;
 	if (!CLOUD_NAMES.includes(cloud)) throw new UsageError(`--cloud must be one of ${CLOUD_NAMES.join(', ')}`);
 	if (values.print && values.out) throw new UsageError('Use either --out or --print, not both');
@@ -117,14 +120,19 @@ function refreshTokenFromCache(serialized: string): string | undefined {
 	return Object.values(cache.RefreshToken ?? {}).find((entry) => entry.secret)?.secret;
 }
 
-export async function seed(options: SeedOptions, io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }): Promise<number> {
+export async function seed(
+	options: SeedOptions,
+	io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream },
+): Promise<number> {
 	const say = (line: string) => io.stderr.write(`${line}\n`);
 	let endpoints;
 	try {
 		endpoints = resolveCloud(options);
 	} catch (error) {
 		if (error instanceof CloudConfigurationError) {
-			say(`Error: ${error.message.replace('Authority Host', '--authority-host').replace('Graph Base URL', '--graph-base-url')}`);
+			say(
+				`Error: ${error.message.replace('Authority Host', '--authority-host').replace('Graph Base URL', '--graph-base-url')}`,
+			);
 			return 2;
 		}
 		throw error;
@@ -147,7 +155,11 @@ export async function seed(options: SeedOptions, io: { stdout: NodeJS.WritableSt
 		}
 		if (response.status >= 400) {
 			try {
-				const body = JSON.parse(response.text) as { error?: string; error_description?: string; error_codes?: number[] };
+				const body = JSON.parse(response.text) as {
+					error?: string;
+					error_description?: string;
+					error_codes?: number[];
+				};
 				if (body.error !== 'authorization_pending') {
 					lastFailure = { errorCode: body.error, errorMessage: body.error_description, errorNo: body.error_codes?.[0] };
 				}
@@ -177,7 +189,9 @@ export async function seed(options: SeedOptions, io: { stdout: NodeJS.WritableSt
 		if (!result) throw new ScopedMailboxAuthError('Sign-in returned no token', { reason: 'unknown' });
 		const refreshToken = refreshTokenFromCache(app.getTokenCache().serialize());
 		if (!refreshToken) {
-			say('Error: the identity platform returned no refresh token. Check that offline_access is among the scopes and consented.');
+			say(
+				'Error: the identity platform returned no refresh token. Check that offline_access is among the scopes and consented.',
+			);
 			return 1;
 		}
 		secrets = [refreshToken, result.accessToken];
@@ -189,16 +203,29 @@ export async function seed(options: SeedOptions, io: { stdout: NodeJS.WritableSt
 			const out = resolve(options.out ?? DEFAULT_OUT_FILE);
 			writeSecretFile(out, `${refreshToken}\n`);
 			say(`Signed in as ${who}. Refresh token written to ${out} (readable by you only).`);
-			say('Paste its content into the credential\'s "Refresh Token" field (same tenant, client ID, cloud and scopes), then delete the file.');
+			say(
+				'Paste its content into the credential\'s "Refresh Token" field (same tenant, client ID, cloud and scopes), then delete the file.',
+			);
 		}
 		say(`Granted scopes: ${result.scopes.join(' ')}`);
 		return 0;
 	} catch (error) {
 		const text = `${(error as { errorCode?: string })?.errorCode ?? ''} ${(error as Error)?.message ?? ''}`;
 		if (/authorization_declined/.test(text)) say('Error: the sign-in was declined.');
-		else if (/expired_token|code_expired/.test(text)) say('Error: the code expired before sign-in completed. Run the command again.');
+		else if (/expired_token|code_expired/.test(text))
+			say('Error: the code expired before sign-in completed. Run the command again.');
 		else {
-			const failure = toAuthError(lastFailure && !(error instanceof ScopedMailboxAuthError && error.aadstsCode) ? lastFailure : error, { kind: 'refreshToken', secrets, tenantId: options.tenant, clientId: options.clientId, authorityHost: endpoints.authorityHost, transportFailure });
+			const failure = toAuthError(
+				lastFailure && !(error instanceof ScopedMailboxAuthError && error.aadstsCode) ? lastFailure : error,
+				{
+					kind: 'refreshToken',
+					secrets,
+					tenantId: options.tenant,
+					clientId: options.clientId,
+					authorityHost: endpoints.authorityHost,
+					transportFailure,
+				},
+			);
 			const seedHint = failure.reason === 'refreshTokenInvalid' ? '' : ` ${failure.description ?? ''}`;
 			say(redact(`Error: ${failure.message}.${seedHint}`, secrets));
 		}

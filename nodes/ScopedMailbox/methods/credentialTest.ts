@@ -40,7 +40,9 @@ function identityLine(claims: AccessTokenDescription | undefined): string {
 function permissionsLine(claims: AccessTokenDescription | undefined): string {
 	if (!claims) return '';
 	if (claims.kind === 'delegated') {
-		return claims.scopes.length ? `Delegated permissions: ${claims.scopes.join(', ')}.` : 'Delegated permissions: none.';
+		return claims.scopes.length
+			? `Delegated permissions: ${claims.scopes.join(', ')}.`
+			: 'Delegated permissions: none.';
 	}
 	return claims.roles.length
 		? `Application permissions: ${claims.roles.join(', ')}.`
@@ -85,13 +87,19 @@ async function testOAuth2(data: ICredentialDataDecryptedObject, send: HttpSend):
 	const tokenData = (data.oauthTokenData ?? {}) as { access_token?: unknown };
 	const accessToken = typeof tokenData.access_token === 'string' ? tokenData.access_token : '';
 	if (!accessToken) {
-		return { status: 'Error', message: 'Not connected yet: click "Connect my account" and sign in as the mailbox user.' };
+		return {
+			status: 'Error',
+			message: 'Not connected yet: click "Connect my account" and sign in as the mailbox user.',
+		};
 	}
 	const claims = describeAccessToken(accessToken);
 	const expired = claims?.expiresOn !== undefined && claims.expiresOn.getTime() <= Date.now();
 	const details = [identityLine(claims), permissionsLine(claims)].filter(Boolean).join(' ');
 	if (expired) {
-		return { status: 'OK', message: `${details} The saved access token has expired; n8n refreshes it at the next use.` };
+		return {
+			status: 'OK',
+			message: `${details} The saved access token has expired; n8n refreshes it at the next use.`,
+		};
 	}
 	const { graphBaseUrl } = resolveCloud(data);
 	const response = await send({
@@ -101,9 +109,16 @@ async function testOAuth2(data: ICredentialDataDecryptedObject, send: HttpSend):
 		timeoutMs: 30_000,
 	});
 	if (response.status === 401) {
-		return { status: 'Error', message: `Microsoft Graph rejected the saved token (HTTP 401). ${details} Reconnect the credential.` };
+		return {
+			status: 'Error',
+			message: `Microsoft Graph rejected the saved token (HTTP 401). ${details} Reconnect the credential.`,
+		};
 	}
-	return { status: 'OK', message: `${details} ${expiryLine(claims?.expiresOn)} Microsoft Graph accepted the token (HTTP ${response.status}).`.trim() };
+	return {
+		status: 'OK',
+		message:
+			`${details} ${expiryLine(claims?.expiresOn)} Microsoft Graph accepted the token (HTTP ${response.status}).`.trim(),
+	};
 }
 
 export async function scopedMailboxCredentialTest(

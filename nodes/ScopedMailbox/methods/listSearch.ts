@@ -9,7 +9,11 @@ interface FolderEntry {
 }
 
 /** Graph lists only one level per request, so subfolders are found by walking childFolders breadth first. */
-export async function allFolders(this: ILoadOptionsFunctions, mailbox: string, maxFolders = 2000): Promise<FolderEntry[]> {
+export async function allFolders(
+	this: ILoadOptionsFunctions,
+	mailbox: string,
+	maxFolders = 2000,
+): Promise<FolderEntry[]> {
 	const base = userPath.call(this, mailbox);
 	const out: FolderEntry[] = [];
 	let level: Array<{ url: string; prefix: string }> = [{ url: `${base}/mailFolders`, prefix: '' }];
@@ -36,7 +40,9 @@ export async function allFolders(this: ILoadOptionsFunctions, mailbox: string, m
 }
 
 function mailboxOf(this: ILoadOptionsFunctions): string {
-	return String(this.getCurrentNodeParameter('mailbox') ?? '').split(',')[0].trim();
+	return String(this.getCurrentNodeParameter('mailbox') ?? '')
+		.split(',')[0]
+		.trim();
 }
 
 export async function searchFolders(this: ILoadOptionsFunctions, filter?: string): Promise<INodeListSearchResult> {
@@ -46,10 +52,9 @@ export async function searchFolders(this: ILoadOptionsFunctions, filter?: string
 	if (!mailbox || mailbox.startsWith('=')) return { results: wellKnown };
 	const folders = await allFolders.call(this, mailbox);
 	const needle = filter?.toLowerCase().trim();
-	const results = [
-		...wellKnown,
-		...folders.map((f) => ({ name: f.path, value: f.id })),
-	].filter((r) => !needle || r.name.toLowerCase().includes(needle));
+	const results = [...wellKnown, ...folders.map((f) => ({ name: f.path, value: f.id }))].filter(
+		(r) => !needle || r.name.toLowerCase().includes(needle),
+	);
 	return { results };
 }
 

@@ -49,7 +49,9 @@ export interface BatchOptions {
 }
 
 /** Groups requests so that each one and everything it depends on travel in the same $batch. */
-export function planBatches(requests: Array<BatchRequest & { id: string }>): Array<Array<BatchRequest & { id: string }>> {
+export function planBatches(
+	requests: Array<BatchRequest & { id: string }>,
+): Array<Array<BatchRequest & { id: string }>> {
 	const byId = new Map(requests.map((r) => [r.id, r]));
 	const parent = new Map<string, string>(requests.map((r) => [r.id, r.id]));
 	const find = (id: string): string => {
@@ -59,7 +61,8 @@ export function planBatches(requests: Array<BatchRequest & { id: string }>): Arr
 	};
 	for (const request of requests) {
 		for (const dependency of request.dependsOn ?? []) {
-			if (!byId.has(dependency)) throw new Error(`$batch request "${request.id}" depends on unknown request "${dependency}"`);
+			if (!byId.has(dependency))
+				throw new Error(`$batch request "${request.id}" depends on unknown request "${dependency}"`);
 			parent.set(find(request.id), find(dependency));
 		}
 	}
@@ -72,7 +75,8 @@ export function planBatches(requests: Array<BatchRequest & { id: string }>): Arr
 	const batches: Array<Array<BatchRequest & { id: string }>> = [];
 	let current: Array<BatchRequest & { id: string }> = [];
 	for (const group of groups.values()) {
-		if (group.length > BATCH_MAX) throw new Error(`A chain of ${group.length} dependent $batch requests exceeds ${BATCH_MAX}`);
+		if (group.length > BATCH_MAX)
+			throw new Error(`A chain of ${group.length} dependent $batch requests exceeds ${BATCH_MAX}`);
 		if (current.length + group.length > BATCH_MAX) {
 			batches.push(current);
 			current = [];
@@ -160,15 +164,21 @@ export async function graphBatch(this: GraphContext, options: BatchOptions): Pro
 				const response = byId.get(request.id);
 				if (!response) continue;
 				const headers = response.headers ?? {};
-				const retryAfter = Object.entries(headers).find(([k]) => k.toLowerCase() === 'retry-after')?.[1] as string | undefined;
-				const throttled = response.status === 429 || ((response.status === 503 || response.status === 504) && retryAfter !== undefined);
+				const retryAfter = Object.entries(headers).find(([k]) => k.toLowerCase() === 'retry-after')?.[1] as
+					| string
+					| undefined;
+				const throttled =
+					response.status === 429 || ((response.status === 503 || response.status === 504) && retryAfter !== undefined);
 				if (throttled && throttleRounds < maxRetries) {
 					waitMs = Math.max(waitMs, parseRetryAfter(retryAfter) ?? 1000);
 					again.push(request);
 					continue;
 				}
 				// 424 caused by a lane link of ours (or a throttled explicit dependency that goes again): resend.
-				if (response.status === 424 && (synthetic.has(request.id) || (request.dependsOn ?? []).some((d) => again.some((r) => r.id === d)))) {
+				if (
+					response.status === 424 &&
+					(synthetic.has(request.id) || (request.dependsOn ?? []).some((d) => again.some((r) => r.id === d)))
+				) {
 					again.push(request);
 					continue;
 				}

@@ -164,7 +164,7 @@ class N8nHttpMiddleware implements Middleware {
 		for (const key of Object.keys(headers)) if (key.toLowerCase() === 'authorization') delete headers[key];
 		const body = init?.body as string | Buffer | ArrayBuffer | Uint8Array | undefined | null;
 		const options: IHttpRequestOptions = {
-			method: ((init?.method ?? 'GET').toUpperCase() as IHttpRequestMethods),
+			method: (init?.method ?? 'GET').toUpperCase() as IHttpRequestMethods,
 			url,
 			headers,
 			encoding: 'arraybuffer',
@@ -279,7 +279,11 @@ class RetryMiddleware implements Middleware {
 			if (!decision.retry) return;
 			if (response.status === 429 || retryAfterMs !== undefined) state.throttleRetries++;
 			else state.serverRetries++;
-			state.log?.('Graph request retried', { status: response.status, reason: decision.reason, delayMs: decision.delayMs });
+			state.log?.('Graph request retried', {
+				status: response.status,
+				reason: decision.reason,
+				delayMs: decision.delayMs,
+			});
 			// Drain the body so the connection's memory is released before waiting.
 			await response.arrayBuffer().catch(() => undefined);
 			await sleep(decision.delayMs, state.signal);
@@ -306,9 +310,18 @@ export function newRequestState(options: {
 }
 
 /** A Graph client whose requests go through n8n with `credentialType`. One per logical request (its state). */
-export function graphClientFor(ctx: GraphContext, credentialType: string, state: RequestState, timeoutMs: number): Client {
+export function graphClientFor(
+	ctx: GraphContext,
+	credentialType: string,
+	state: RequestState,
+	timeoutMs: number,
+): Client {
 	return Client.initWithMiddleware({
-		middleware: [new RetryMiddleware(state), new MailboxSlotMiddleware(state), new N8nHttpMiddleware(ctx, credentialType, state, timeoutMs)],
+		middleware: [
+			new RetryMiddleware(state),
+			new MailboxSlotMiddleware(state),
+			new N8nHttpMiddleware(ctx, credentialType, state, timeoutMs),
+		],
 		defaultVersion: 'v1.0',
 	});
 }

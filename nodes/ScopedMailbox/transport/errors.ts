@@ -103,17 +103,21 @@ export function graphError(failure: GraphFailure, context: ErrorContext): NodeAp
 	} else if (failure.status === 403) {
 		message = `${who} was refused by Microsoft Graph for ${where} (${code})`;
 		fix = DENIED_FIX;
-	} else if (failure.status === 404 && /ErrorInvalidUser|MailboxNotEnabledForRESTAPI|ResourceNotFound.*user/i.test(code)) {
+	} else if (
+		failure.status === 404 &&
+		/ErrorInvalidUser|MailboxNotEnabledForRESTAPI|ResourceNotFound.*user/i.test(code)
+	) {
 		message = `Mailbox ${context.mailbox ?? ''} was not found`.replace(/\s+was/, ' was');
 		fix =
 			'Check the address: it must be the primary SMTP address, user principal name or object ID of an Exchange Online mailbox in the tenant of the credential (an alias or a distribution list does not work).';
 	} else if (failure.status === 404) {
 		message = `Not found in ${where}: ${failure.message}`;
-		fix = 'The item (message, folder or attachment) may have been moved or deleted, or the ID belongs to another mailbox.';
+		fix =
+			'The item (message, folder or attachment) may have been moved or deleted, or the ID belongs to another mailbox.';
 	} else if (failure.status === 401) {
 		message = `Microsoft Graph rejected the access token of ${context.identity ?? 'this credential'} (${code})`;
 		fix =
-			'n8n already requested a new token once. Check that the credential\'s cloud and Graph base URL match the tenant (the token audience must be that Graph), and that the application or user is still enabled.';
+			"n8n already requested a new token once. Check that the credential's cloud and Graph base URL match the tenant (the token audience must be that Graph), and that the application or user is still enabled.";
 	} else if (failure.status === 429) {
 		message = `Microsoft Graph kept throttling requests to ${where} (${code})${failure.attempts ? ` after ${failure.attempts} retries` : ''}`;
 		fix =
@@ -126,10 +130,10 @@ export function graphError(failure: GraphFailure, context: ErrorContext): NodeAp
 			'Requests must stay under 4 MB: attachments above 3 MB go through an upload session (up to 150 MB each). Reduce the attachments or the body size.';
 	} else if (failure.status === 400) {
 		message = `Microsoft Graph refused the request for ${where}: ${failure.message}`;
-		fix = 'Check the values of the node\'s parameters (filters, ids, addresses).';
+		fix = "Check the values of the node's parameters (filters, ids, addresses).";
 	} else if (failure.status >= 500) {
 		message = `Microsoft Graph failed (${failure.status} ${code}) for ${where}`;
-		fix = 'This is on Microsoft\'s side; retry later. Check https://status.cloud.microsoft if it persists.';
+		fix = "This is on Microsoft's side; retry later. Check https://status.cloud.microsoft if it persists.";
 	} else {
 		message = `Microsoft Graph returned ${failure.status} ${code} for ${where}`;
 		fix = failure.message;
@@ -174,11 +178,7 @@ export function connectionProblem(code: string): string {
 }
 
 /** Connection failures of idempotent requests after the bounded retries, or before a request was sent. */
-export function networkError(
-	context: ErrorContext,
-	code: string,
-	detail: string,
-): NodeApiError {
+export function networkError(context: ErrorContext, code: string, detail: string): NodeApiError {
 	// The code stays out of the message and out of a `code` key: n8n would replace the message with its generic text.
 	const response: JsonObject = { networkCode: code, method: context.method, path: context.path };
 	return new NodeApiError(context.node, response, {

@@ -75,7 +75,11 @@ class FirstRequestGate {
 
 const gates = new WeakMap<object, Map<string, FirstRequestGate>>();
 
-export async function throughFirstRequestGate<T>(context: object, credentialKey: string, fn: () => Promise<T>): Promise<T> {
+export async function throughFirstRequestGate<T>(
+	context: object,
+	credentialKey: string,
+	fn: () => Promise<T>,
+): Promise<T> {
 	let perContext = gates.get(context);
 	if (!perContext) {
 		perContext = new Map();

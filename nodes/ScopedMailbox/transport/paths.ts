@@ -6,7 +6,8 @@ import { NodeOperationError, type INode } from 'n8n-workflow';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // Local part as Exchange accepts it for SMTP/UPN (RFC 5322 atext plus dots), domain as DNS labels.
-const ADDRESS = /^[A-Za-z0-9!#$&'*+=^_`{|}~.-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$/;
+const ADDRESS =
+	/^[A-Za-z0-9!#$&'*+=^_`{|}~.-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$/;
 
 export const MAILBOX_FIX =
 	'Enter the mailbox as its primary SMTP address or user principal name (e.g. shared@contoso.com) or its Entra object ID (a GUID).';

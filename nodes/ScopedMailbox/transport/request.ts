@@ -27,7 +27,16 @@ import {
 } from './errors';
 import { throughFirstRequestGate, withMailboxSlot } from './limits';
 import { encodeQuery, normaliseMailbox, toNodeError } from './paths';
-import { DEFAULT_RETRY_POLICY, decideOnStatus, isNetworkCode, parseRetryAfter, requestMayHaveBeenSent, backoffMs, sleep, type RetryPolicy } from './retry';
+import {
+	DEFAULT_RETRY_POLICY,
+	decideOnStatus,
+	isNetworkCode,
+	parseRetryAfter,
+	requestMayHaveBeenSent,
+	backoffMs,
+	sleep,
+	type RetryPolicy,
+} from './retry';
 
 export const CREDENTIAL_TYPES = [
 	'scopedMailboxAppApi',
@@ -101,7 +110,9 @@ async function graphBaseUrlOf(ctx: GraphContext, credentialType: string, itemInd
 	const credentials = await ctx.getCredentials(credentialType, itemIndex);
 	let base: string;
 	try {
-		base = resolveCloud(credentials as { cloud?: unknown; authorityHost?: unknown; graphBaseUrl?: unknown }).graphBaseUrl;
+		base = resolveCloud(
+			credentials as { cloud?: unknown; authorityHost?: unknown; graphBaseUrl?: unknown },
+		).graphBaseUrl;
 	} catch (error) {
 		throw new NodeOperationError(ctx.getNode(), (error as Error).message, {
 			itemIndex,
@@ -274,7 +285,8 @@ export async function graphRequest(this: GraphContext, options: GraphRequestOpti
 	const client = graphClientFor(this, credentialType, state, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
 	let request = client.api(url).responseType(ResponseType.RAW);
 	const headers: Record<string, string> = {};
-	for (const [key, value] of Object.entries(options.headers ?? {})) if (value !== undefined) headers[key] = String(value);
+	for (const [key, value] of Object.entries(options.headers ?? {}))
+		if (value !== undefined) headers[key] = String(value);
 	if (Object.keys(headers).length) request = request.headers(headers);
 
 	let response: Response;
@@ -299,7 +311,11 @@ export async function graphRequest(this: GraphContext, options: GraphRequestOpti
 		// eslint-disable-next-line @n8n/community-nodes/require-node-api-error -- already an n8n error of ours
 		if (error instanceof NodeOperationError || error instanceof NodeApiError) throw error;
 		if (state.networkFailure || error instanceof TransportNetworkError) {
-			const failure = state.networkFailure ?? { code: (error as TransportNetworkError).code, message: (error as Error).message, maySent: true };
+			const failure = state.networkFailure ?? {
+				code: (error as TransportNetworkError).code,
+				message: (error as Error).message,
+				maySent: true,
+			};
 			if (!idempotent && failure.maySent) throw outcomeUnknown(this, errorContext, failure.code);
 			throw networkError(errorContext, failure.code, failure.message);
 		}
@@ -317,10 +333,14 @@ export async function graphRequest(this: GraphContext, options: GraphRequestOpti
 				},
 			);
 		}
-		throw new NodeApiError(this.getNode(), { message: scrubSecrets(String((error as Error)?.message ?? error)) }, {
-			message: `Microsoft Graph request failed: ${scrubSecrets(String((error as Error)?.message ?? error))}`,
-			itemIndex: options.itemIndex,
-		});
+		throw new NodeApiError(
+			this.getNode(),
+			{ message: scrubSecrets(String((error as Error)?.message ?? error)) },
+			{
+				message: `Microsoft Graph request failed: ${scrubSecrets(String((error as Error)?.message ?? error))}`,
+				itemIndex: options.itemIndex,
+			},
+		);
 	}
 
 	const responseType = options.responseType ?? (options.encoding === 'arraybuffer' ? 'buffer' : undefined);
@@ -407,7 +427,9 @@ export async function uploadChunk(
 	try {
 		url = new URL(options.uploadUrl);
 	} catch {
-		throw new NodeOperationError(this.getNode(), 'Graph returned an invalid upload URL', { itemIndex: options.itemIndex });
+		throw new NodeOperationError(this.getNode(), 'Graph returned an invalid upload URL', {
+			itemIndex: options.itemIndex,
+		});
 	}
 	if (url.protocol !== 'https:') {
 		throw new NodeOperationError(this.getNode(), `Refusing to upload to a non-HTTPS URL (${url.origin})`, {

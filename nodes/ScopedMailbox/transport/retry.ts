@@ -28,7 +28,14 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
 };
 
 /** Errors of a connection that never carried the request. */
-const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'CERT_HAS_EXPIRED']);
+const NOT_SENT_CODES = new Set([
+	'ECONNREFUSED',
+	'ENOTFOUND',
+	'EAI_AGAIN',
+	'EHOSTUNREACH',
+	'ENETUNREACH',
+	'CERT_HAS_EXPIRED',
+]);
 /** Errors after which the server may have received and processed the request. */
 const UNKNOWN_OUTCOME_CODES = new Set([
 	'ECONNRESET',
@@ -96,13 +103,11 @@ export async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 	if (ms <= 0) return;
 	// n8n-workflow 2.41.0 (our peer) has no abort-aware sleep helper yet; a cancelled execution must not wait.
 	await new Promise<void>((resolve, reject) => {
-		// eslint-disable-next-line @n8n/community-nodes/no-restricted-globals -- see above
 		const timer = setTimeout(() => {
 			signal?.removeEventListener('abort', onAbort);
 			resolve();
 		}, ms);
 		const onAbort = () => {
-			// eslint-disable-next-line @n8n/community-nodes/no-restricted-globals -- see above
 			clearTimeout(timer);
 			reject(new Error('The execution was cancelled while waiting to retry a Graph request'));
 		};

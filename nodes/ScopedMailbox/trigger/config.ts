@@ -1,5 +1,10 @@
 /** The trigger's parameters, read and checked once per poll. */
-import { NodeOperationError, type IDataObject, type INodeParameterResourceLocator, type IPollFunctions } from 'n8n-workflow';
+import {
+	NodeOperationError,
+	type IDataObject,
+	type INodeParameterResourceLocator,
+	type IPollFunctions,
+} from 'n8n-workflow';
 
 import { assertMailbox } from '../transport/paths';
 import { parseFilters, type TriggerFilters } from './filters';
@@ -30,15 +35,20 @@ export function readConfig(this: IPollFunctions): TriggerConfig {
 	const folders = [...new Set((collection.folder ?? []).map((f) => locatorValue(f.folder)).filter(Boolean))];
 	if (!folders.length) {
 		throw new NodeOperationError(node, 'No folder to watch', {
-			description: 'Add at least one entry under "Folders to Watch": pick a folder or enter a well-known name such as inbox, or a folder ID.',
+			description:
+				'Add at least one entry under "Folders to Watch": pick a folder or enter a well-known name such as inbox, or a folder ID.',
 		});
 	}
 	const options = this.getNodeParameter('options', {}) as IDataObject;
 	const maxPerPoll = Number(options.maxMessagesPerPoll ?? DEFAULT_MAX_PER_POLL);
 	if (!Number.isInteger(maxPerPoll) || maxPerPoll < 1 || maxPerPoll > MAX_PER_POLL_LIMIT) {
-		throw new NodeOperationError(node, `"Max Messages per Poll" must be a whole number from 1 to ${MAX_PER_POLL_LIMIT}`, {
-			description: 'More messages than this wait for the next poll; none are lost.',
-		});
+		throw new NodeOperationError(
+			node,
+			`"Max Messages per Poll" must be a whole number from 1 to ${MAX_PER_POLL_LIMIT}`,
+			{
+				description: 'More messages than this wait for the next poll; none are lost.',
+			},
+		);
 	}
 	const maxMb = Number(options.maxAttachmentSizeMb ?? 25);
 	if (!Number.isFinite(maxMb) || maxMb < 0) {

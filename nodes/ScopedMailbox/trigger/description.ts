@@ -31,7 +31,8 @@ export const triggerProperties: INodeProperties[] = [
 		required: true,
 		default: '',
 		placeholder: 'e.g. shared@contoso.com',
-		description: 'User principal name (e.g. shared@contoso.com) or Entra object ID of the mailbox to watch, usually a shared mailbox',
+		description:
+			'User principal name (e.g. shared@contoso.com) or Entra object ID of the mailbox to watch, usually a shared mailbox',
 	},
 	{
 		displayName: 'Folders to Watch',
@@ -45,7 +46,13 @@ export const triggerProperties: INodeProperties[] = [
 			{
 				displayName: 'Folder',
 				name: 'folder',
-				values: [triggerFolder('folder', 'Folder', 'A folder of the mailbox: well-known name (inbox, junkemail, ...) or folder ID')],
+				values: [
+					triggerFolder(
+						'folder',
+						'Folder',
+						'A folder of the mailbox: well-known name (inbox, junkemail, ...) or folder ID',
+					),
+				],
 			},
 		],
 	},
@@ -65,7 +72,8 @@ export const triggerProperties: INodeProperties[] = [
 		type: 'collection',
 		placeholder: 'Add Filter',
 		default: {},
-		description: 'Checked when a message arrives; a message that does not match never triggers, even if it changes later',
+		description:
+			'Checked when a message arrives; a message that does not match never triggers, even if it changes later',
 		options: [
 			{
 				displayName: 'From',
@@ -134,7 +142,8 @@ export const triggerProperties: INodeProperties[] = [
 				name: 'attachmentPrefix',
 				type: 'string',
 				default: 'attachment_',
-				description: 'Downloaded attachments go to binary properties named prefix + index (attachment_0, attachment_1, ...)',
+				description:
+					'Downloaded attachments go to binary properties named prefix + index (attachment_0, attachment_1, ...)',
 			},
 			{
 				displayName: 'Download Attachments',
@@ -148,7 +157,8 @@ export const triggerProperties: INodeProperties[] = [
 				name: 'includeUnreadExisting',
 				type: 'boolean',
 				default: false,
-				description: 'Whether the first activation also emits the unread messages already in the folder (read ones never trigger)',
+				description:
+					'Whether the first activation also emits the unread messages already in the folder (read ones never trigger)',
 			},
 			{
 				displayName: 'Max Attachment Size (MB)',

@@ -13,10 +13,24 @@ export interface TriggerFilters {
 	unreadOnly: boolean;
 }
 
-export const NO_FILTERS: TriggerFilters = { from: [], subjectContains: '', hasAttachments: false, importance: '', unreadOnly: false };
+export const NO_FILTERS: TriggerFilters = {
+	from: [],
+	subjectContains: '',
+	hasAttachments: false,
+	importance: '',
+	unreadOnly: false,
+};
 
 /** Fields every delta entry carries: what the filters, the emission rules and the output need to decide. */
-export const DELTA_SELECT = ['createdDateTime', 'receivedDateTime', 'subject', 'from', 'hasAttachments', 'importance', 'isRead'];
+export const DELTA_SELECT = [
+	'createdDateTime',
+	'receivedDateTime',
+	'subject',
+	'from',
+	'hasAttachments',
+	'importance',
+	'isRead',
+];
 
 export function parseFilters(raw: IDataObject): TriggerFilters {
 	const from = String(raw.from ?? '')
@@ -43,7 +57,13 @@ export function matchesFilters(message: IDataObject, filters: TriggerFilters): b
 		const ok = filters.from.some((f) => (f.startsWith('@') ? sender.endsWith(f) : sender === f));
 		if (!ok) return false;
 	}
-	if (filters.subjectContains && !String(message.subject ?? '').toLowerCase().includes(filters.subjectContains)) return false;
+	if (
+		filters.subjectContains &&
+		!String(message.subject ?? '')
+			.toLowerCase()
+			.includes(filters.subjectContains)
+	)
+		return false;
 	if (filters.hasAttachments && message.hasAttachments !== true) return false;
 	if (filters.importance && String(message.importance ?? '').toLowerCase() !== filters.importance) return false;
 	if (filters.unreadOnly && message.isRead !== false) return false;

@@ -25,7 +25,14 @@ export async function readDeltaPage(
 	const headers = { Prefer: `odata.maxpagesize=${pageSize}` };
 	const errorHint = `(Watched folder "${folder.length > 80 ? `${folder.slice(0, 77)}...` : folder}" under "Folders to Watch".)`;
 	if (link) {
-		return (await graphRequest.call(this, { method: 'GET', path: link, headers, mailbox, idempotent: true, errorHint })) as DeltaPage;
+		return (await graphRequest.call(this, {
+			method: 'GET',
+			path: link,
+			headers,
+			mailbox,
+			idempotent: true,
+			errorHint,
+		})) as DeltaPage;
 	}
 	return (await graphRequest.call(this, {
 		method: 'GET',
@@ -39,7 +46,12 @@ export async function readDeltaPage(
 }
 
 /** Newest messages of a folder, for "Fetch test event" (no state involved). */
-export async function readNewest(this: IPollFunctions, mailbox: string, folder: string, top: number): Promise<IDataObject[]> {
+export async function readNewest(
+	this: IPollFunctions,
+	mailbox: string,
+	folder: string,
+	top: number,
+): Promise<IDataObject[]> {
 	const page = (await graphRequest.call(this, {
 		method: 'GET',
 		path: `${userPath.call(this, mailbox)}${folderPath(folder)}/messages`,
@@ -50,7 +62,12 @@ export async function readNewest(this: IPollFunctions, mailbox: string, folder: 
 	return page.value ?? [];
 }
 
-export async function readMessage(this: IPollFunctions, mailbox: string, id: string, select?: string[]): Promise<IDataObject> {
+export async function readMessage(
+	this: IPollFunctions,
+	mailbox: string,
+	id: string,
+	select?: string[],
+): Promise<IDataObject> {
 	return (await graphRequest.call(this, {
 		method: 'GET',
 		path: `${userPath.call(this, mailbox)}${messagePath(id)}`,
@@ -71,7 +88,12 @@ export async function listAttachments(this: IPollFunctions, mailbox: string, id:
 	return page.value ?? [];
 }
 
-export async function readAttachment(this: IPollFunctions, mailbox: string, id: string, attachmentId: string): Promise<IDataObject> {
+export async function readAttachment(
+	this: IPollFunctions,
+	mailbox: string,
+	id: string,
+	attachmentId: string,
+): Promise<IDataObject> {
 	return (await graphRequest.call(this, {
 		method: 'GET',
 		path: `${userPath.call(this, mailbox)}${messagePath(id)}/attachments/${encodeURIComponent(attachmentId)}`,
@@ -91,7 +113,12 @@ export async function markAsRead(this: IPollFunctions, mailbox: string, id: stri
 }
 
 /** Returns the moved message (Exchange gives it a new id in the destination folder). */
-export async function moveMessage(this: IPollFunctions, mailbox: string, id: string, destination: string): Promise<IDataObject> {
+export async function moveMessage(
+	this: IPollFunctions,
+	mailbox: string,
+	id: string,
+	destination: string,
+): Promise<IDataObject> {
 	return (await graphRequest.call(this, {
 		method: 'POST',
 		path: `${userPath.call(this, mailbox)}${messagePath(id)}/move`,

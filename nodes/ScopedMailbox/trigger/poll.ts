@@ -92,7 +92,9 @@ async function drainFolder(
 		} catch (error) {
 			if (!isDeltaReset(error) || ++resets > MAX_RESETS_PER_POLL) throw asNodeError(this.getNode(), error);
 			startOver(cursor);
-			this.logger.info(`Scoped Mailbox Trigger: Graph reset the delta of folder ${folder}; re-reading it (${cursor.phase})`);
+			this.logger.info(
+				`Scoped Mailbox Trigger: Graph reset the delta of folder ${folder}; re-reading it (${cursor.phase})`,
+			);
 			continue;
 		}
 		const { complete, looked } = await takePage.call(this, config, folder, cursor, emitted, out, page.value ?? []);
@@ -102,7 +104,10 @@ async function drainFolder(
 		if (cursor.phase !== 'resync') for (const [id, created] of looked) observe(cursor, id, created);
 		const next = page['@odata.nextLink'] ?? page['@odata.deltaLink'];
 		if (typeof next !== 'string' || !next) {
-			throw new NodeOperationError(this.getNode(), `Microsoft Graph returned a delta page without a nextLink or deltaLink for folder ${folder}`);
+			throw new NodeOperationError(
+				this.getNode(),
+				`Microsoft Graph returned a delta page without a nextLink or deltaLink for folder ${folder}`,
+			);
 		}
 		cursor.link = next;
 		if (page['@odata.deltaLink'] !== undefined) {
@@ -170,7 +175,9 @@ async function emitAll(
 	out: INodeExecutionData[],
 ) {
 	if (!batch.length) return;
-	const reads = await Promise.allSettled(batch.map(async ({ id }) => await buildItem.call(this, config.mailbox, folder, id, config)));
+	const reads = await Promise.allSettled(
+		batch.map(async ({ id }) => await buildItem.call(this, config.mailbox, folder, id, config)),
+	);
 	let failure: unknown;
 	for (const [index, read] of reads.entries()) {
 		if (read.status === 'rejected') {
@@ -182,7 +189,13 @@ async function emitAll(
 	if (failure !== undefined) throw failure;
 }
 
-function isCandidate(config: TriggerConfig, cursor: FolderCursor, entry: IDataObject, id: string, created: number | undefined) {
+function isCandidate(
+	config: TriggerConfig,
+	cursor: FolderCursor,
+	entry: IDataObject,
+	id: string,
+	created: number | undefined,
+) {
 	if (cursor.phase === 'live') return true;
 	if (cursor.phase === 'baseline') return config.includeUnreadExisting && entry.isRead === false;
 	return newerThanWatermark(cursor, id, created);
@@ -218,7 +231,9 @@ async function take(
 async function fetchTestEvent(this: IPollFunctions, config: TriggerConfig): Promise<INodeExecutionData[][] | null> {
 	let best: { folder: string; message: IDataObject } | undefined;
 	for (const folder of config.folders) {
-		const candidates = (await readNewest.call(this, config.mailbox, folder, 50)).filter((m) => matchesFilters(m, config.filters));
+		const candidates = (await readNewest.call(this, config.mailbox, folder, 50)).filter((m) =>
+			matchesFilters(m, config.filters),
+		);
 		const newest = candidates[0];
 		if (newest && (!best || String(newest.receivedDateTime) > String(best.message.receivedDateTime))) {
 			best = { folder, message: newest };

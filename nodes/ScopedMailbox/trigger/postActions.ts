@@ -10,7 +10,12 @@ import { markAsRead, moveMessage } from './graph';
 export type PostAction = { kind: 'none' } | { kind: 'markAsRead' } | { kind: 'move'; destination: string };
 
 /** Returns the id the message has afterwards (a move gives a new one); throws what Graph answered. */
-export async function runPostAction(this: IPollFunctions, mailbox: string, id: string, action: PostAction): Promise<string> {
+export async function runPostAction(
+	this: IPollFunctions,
+	mailbox: string,
+	id: string,
+	action: PostAction,
+): Promise<string> {
 	if (action.kind === 'markAsRead') {
 		await markAsRead.call(this, mailbox, id);
 		return id;

@@ -8,7 +8,12 @@ export function isDeltaReset(error: unknown): boolean {
 	if (status === 410) return true;
 	if (status !== 400 && status !== 404) return false;
 	const e = error as { message?: unknown; description?: unknown; errorResponse?: unknown; cause?: unknown };
-	const text = [e.message, e.description, safeJson(e.errorResponse), safeJson((e.cause as { errorResponse?: unknown })?.errorResponse)]
+	const text = [
+		e.message,
+		e.description,
+		safeJson(e.errorResponse),
+		safeJson((e.cause as { errorResponse?: unknown })?.errorResponse),
+	]
 		.filter((x) => typeof x === 'string')
 		.join(' ');
 	return RESET_CODES.test(text);

@@ -9,7 +9,12 @@ export interface GeneratedCertificate extends AppCertificate {
 	privateKeyPem: string;
 }
 
-export function thumbprints(certificatePem: string): { sha1: string; sha256: string; publicKeyPem: string; notAfter: number } {
+export function thumbprints(certificatePem: string): {
+	sha1: string;
+	sha256: string;
+	publicKeyPem: string;
+	notAfter: number;
+} {
 	const x509 = new X509Certificate(certificatePem);
 	return {
 		sha1: createHash('sha1').update(x509.raw).digest('hex').toUpperCase(),
@@ -32,7 +37,12 @@ export function registeredCertificate(certificatePem: string): AppCertificate {
 }
 
 /** A self-signed certificate as an admin would make for an app registration; key and cert written as PEM files. */
-export function generateAppCertificate(subject: string, dir: string, fileStem: string, validDays = 365): GeneratedCertificate {
+export function generateAppCertificate(
+	subject: string,
+	dir: string,
+	fileStem: string,
+	validDays = 365,
+): GeneratedCertificate {
 	// Node makes the key (fast, native); forge builds the X.509 around it.
 	const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 	const privateKeyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();

@@ -37,8 +37,10 @@ export function createGraphTokenVerifier(
 		}
 		if (claims.tid !== state.tenant.id) return deny('Access token validation failure. Invalid issuer.');
 		const now = Math.floor(clock.now() / 1000);
-		if (typeof claims.exp !== 'number' || claims.exp <= now) return deny('Lifetime validation failed, the token is expired.');
-		if (typeof claims.nbf === 'number' && claims.nbf > now + 300) return deny('Lifetime validation failed, the token is not yet valid.');
+		if (typeof claims.exp !== 'number' || claims.exp <= now)
+			return deny('Lifetime validation failed, the token is expired.');
+		if (typeof claims.nbf === 'number' && claims.nbf > now + 300)
+			return deny('Lifetime validation failed, the token is not yet valid.');
 		return { ok: true, claims };
 	};
 }

@@ -67,6 +67,10 @@ export class TokenSigner {
 
 	jwks(issuer?: string): { keys: Record<string, unknown>[] } {
 		const jwk = this.publicKey.export({ format: 'jwk' }) as Record<string, string>;
-		return { keys: [{ kty: 'RSA', use: 'sig', kid: this.kid, x5t: this.kid, n: jwk.n, e: jwk.e, ...(issuer ? { issuer } : {}) }] };
+		return {
+			keys: [
+				{ kty: 'RSA', use: 'sig', kid: this.kid, x5t: this.kid, n: jwk.n, e: jwk.e, ...(issuer ? { issuer } : {}) },
+			],
+		};
 	}
 }

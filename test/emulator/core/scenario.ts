@@ -80,11 +80,20 @@ export interface Scenario {
 	apps?: ScenarioApp[];
 	managedIdentities?: ScenarioManagedIdentity[];
 	exchange?: {
-		applicationAccessPolicies?: { appId: string; policyScopeGroupId: string; accessRight: 'RestrictAccess' | 'DenyAccess'; description?: string }[];
+		applicationAccessPolicies?: {
+			appId: string;
+			policyScopeGroupId: string;
+			accessRight: 'RestrictAccess' | 'DenyAccess';
+			description?: string;
+		}[];
 		servicePrincipals?: { appId: string; objectId?: string; displayName?: string }[];
 		managementScopes?: { name: string; recipientRestrictionFilter: string }[];
 		roleAssignments?: { name?: string; app: string; role: string; customResourceScope?: string }[];
-		mailboxPermissions?: { mailbox: string; user: string; accessRights: ('FullAccess' | 'SendAs' | 'SendOnBehalf')[] }[];
+		mailboxPermissions?: {
+			mailbox: string;
+			user: string;
+			accessRights: ('FullAccess' | 'SendAs' | 'SendOnBehalf')[];
+		}[];
 	};
 }
 
@@ -123,8 +132,14 @@ export interface LoadedScenario {
 	interactiveUser?: string; // UPN
 	apps: Record<string, LoadedApp>;
 	managedIdentities: Record<string, ManagedIdentity & { key: string }>;
-	mailboxes: Record<string, { key: string; id: string; upn: string; displayName: string; type: RecipientType; password?: string }>;
-	groups: Record<string, { key: string; id: string; displayName: string; primarySmtpAddress: string; memberIds: string[] }>;
+	mailboxes: Record<
+		string,
+		{ key: string; id: string; upn: string; displayName: string; type: RecipientType; password?: string }
+	>;
+	groups: Record<
+		string,
+		{ key: string; id: string; displayName: string; primarySmtpAddress: string; memberIds: string[] }
+	>;
 	exchange: NonNullable<Scenario['exchange']>;
 	/** Directory the generated certificate files were written to (removed on close). */
 	certificateDir?: string;
@@ -177,7 +192,10 @@ export function resolveScenario(scenario: Scenario, depth = 0): Scenario {
 	if (!scenario.include?.length) return scenario;
 	if (depth > 5) throw new Error('Scenario includes nest too deep');
 	let merged: Scenario = { name: scenario.name };
-	for (const part of [...scenario.include.map((n) => resolveScenario(readScenario(n), depth + 1)), { ...scenario, include: undefined }]) {
+	for (const part of [
+		...scenario.include.map((n) => resolveScenario(readScenario(n), depth + 1)),
+		{ ...scenario, include: undefined },
+	]) {
 		const ex = merged.exchange ?? {};
 		const px = part.exchange ?? {};
 		merged = {
@@ -191,7 +209,10 @@ export function resolveScenario(scenario: Scenario, depth = 0): Scenario {
 			apps: mergeByKey(merged.apps, part.apps),
 			managedIdentities: mergeByKey(merged.managedIdentities, part.managedIdentities),
 			exchange: {
-				applicationAccessPolicies: uniqueJson([...(ex.applicationAccessPolicies ?? []), ...(px.applicationAccessPolicies ?? [])]),
+				applicationAccessPolicies: uniqueJson([
+					...(ex.applicationAccessPolicies ?? []),
+					...(px.applicationAccessPolicies ?? []),
+				]),
 				servicePrincipals: uniqueJson([...(ex.servicePrincipals ?? []), ...(px.servicePrincipals ?? [])]),
 				managementScopes: uniqueJson([...(ex.managementScopes ?? []), ...(px.managementScopes ?? [])]),
 				roleAssignments: uniqueJson([...(ex.roleAssignments ?? []), ...(px.roleAssignments ?? [])]),
@@ -217,7 +238,11 @@ const WELL_KNOWN_FOLDERS: [string, string][] = [
  * Top-level folders (what GET /mailFolders lists) are the ones whose parentFolderId is the root's id.
  */
 export function createStore(mailboxId: string): MailboxStore {
-	const root: MailFolder = { id: opaqueId('AAMkAGRv'), displayName: 'Top of Information Store', wellKnownName: 'msgfolderroot' };
+	const root: MailFolder = {
+		id: opaqueId('AAMkAGRv'),
+		displayName: 'Top of Information Store',
+		wellKnownName: 'msgfolderroot',
+	};
 	const folders: MailFolder[] = [root];
 	for (const [wellKnownName, displayName] of WELL_KNOWN_FOLDERS) {
 		folders.push({ id: opaqueId('AAMkAGRv'), displayName, wellKnownName, parentFolderId: root.id });
@@ -303,7 +328,13 @@ export function loadScenario(
 				return registered;
 			}
 			const r = registeredCertificate(c.certificatePem);
-			loadedCerts.push({ id: r.id, thumbprintSha1: r.thumbprintSha1, thumbprintSha256: r.thumbprintSha256, certificatePem: r.certificatePem, notAfter: new Date(r.notAfter).toISOString() });
+			loadedCerts.push({
+				id: r.id,
+				thumbprintSha1: r.thumbprintSha1,
+				thumbprintSha256: r.thumbprintSha256,
+				certificatePem: r.certificatePem,
+				notAfter: new Date(r.notAfter).toISOString(),
+			});
 			return r;
 		});
 		const app: AppRegistration = {
@@ -414,13 +445,34 @@ export function loadScenario(
 			(s.managedIdentities ?? []).map((m, i) => [m.key, { key: m.key, ...managedIdentities[i] }]),
 		),
 		mailboxes: Object.fromEntries(
-			(s.mailboxes ?? []).map((m) => [m.key, { key: m.key, id: m.id, upn: m.upn, displayName: m.displayName, type: m.type ?? 'UserMailbox', ...(m.password ? { password: m.password } : {}) }]),
+			(s.mailboxes ?? []).map((m) => [
+				m.key,
+				{
+					key: m.key,
+					id: m.id,
+					upn: m.upn,
+					displayName: m.displayName,
+					type: m.type ?? 'UserMailbox',
+					...(m.password ? { password: m.password } : {}),
+				},
+			]),
 		),
 		groups: Object.fromEntries(
-			(s.groups ?? []).map((g, i) => [g.key, { key: g.key, id: g.id, displayName: g.displayName, primarySmtpAddress: g.primarySmtpAddress, memberIds: groups[i].memberIds }]),
+			(s.groups ?? []).map((g, i) => [
+				g.key,
+				{
+					key: g.key,
+					id: g.id,
+					displayName: g.displayName,
+					primarySmtpAddress: g.primarySmtpAddress,
+					memberIds: groups[i].memberIds,
+				},
+			]),
 		),
 		exchange: ex,
 	};
-	const seeds = (s.mailboxes ?? []).flatMap((m) => (m.seed ?? []).map((x) => ({ mailboxId: m.id, folder: x.folder, count: x.count })));
+	const seeds = (s.mailboxes ?? []).flatMap((m) =>
+		(m.seed ?? []).map((x) => ({ mailboxId: m.id, folder: x.folder, count: x.count })),
+	);
 	return { state, loaded, seeds };
 }

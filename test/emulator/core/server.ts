@@ -55,11 +55,7 @@ export function decodePath(raw: string): string {
 	}
 }
 
-export function buildRequest(
-	req: IncomingMessage,
-	body: Buffer,
-	baseUrl: string,
-): EmuRequest {
+export function buildRequest(req: IncomingMessage, body: Buffer, baseUrl: string): EmuRequest {
 	const url = new URL(req.url ?? '/', 'http://x');
 	const rawPath = url.pathname;
 	return {
@@ -77,7 +73,9 @@ export function buildRequest(
 			try {
 				return JSON.parse(body.toString('utf8'));
 			} catch {
-				throw badRequest('Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.');
+				throw badRequest(
+					'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.',
+				);
 			}
 		},
 		form() {
@@ -127,7 +125,9 @@ export function createPipeline(deps: PipelineDeps, server: ServerKind, baseUrl: 
 			status = 500;
 			if (!res.headersSent) {
 				res.writeHead(500, { 'Content-Type': 'application/json' });
-				res.end(JSON.stringify({ error: { code: 'InternalServerError', message: String((err as Error)?.message ?? err) } }));
+				res.end(
+					JSON.stringify({ error: { code: 'InternalServerError', message: String((err as Error)?.message ?? err) } }),
+				);
 			}
 		} finally {
 			if (emuReq) {
@@ -153,10 +153,16 @@ export function createPipeline(deps: PipelineDeps, server: ServerKind, baseUrl: 
 	};
 }
 
-async function dispatch(deps: PipelineDeps, req: EmuRequest, server: ServerKind, raw: IncomingMessage): Promise<EmuResponse | 'reset'> {
+async function dispatch(
+	deps: PipelineDeps,
+	req: EmuRequest,
+	server: ServerKind,
+	raw: IncomingMessage,
+): Promise<EmuResponse | 'reset'> {
 	if (req.path.startsWith(ADMIN_PREFIX) && server === 'https') {
 		req.logTags.kind = 'admin';
-		if (req.method !== 'POST') return { status: 405, body: { error: { code: 'MethodNotAllowed', message: 'Admin operations are POST' } } };
+		if (req.method !== 'POST')
+			return { status: 405, body: { error: { code: 'MethodNotAllowed', message: 'Admin operations are POST' } } };
 		try {
 			const result = await deps.admin.run(req.path.slice(ADMIN_PREFIX.length), req.json());
 			return { status: 200, body: result };
@@ -175,14 +181,20 @@ async function dispatch(deps: PipelineDeps, req: EmuRequest, server: ServerKind,
 			return {
 				status: fault.status,
 				headers: fault.headers,
-				body: fault.body ?? { error: { code: fault.status === 429 ? 'TooManyRequests' : 'ServiceUnavailable', message: 'Injected fault' } },
+				body: fault.body ?? {
+					error: { code: fault.status === 429 ? 'TooManyRequests' : 'ServiceUnavailable', message: 'Injected fault' },
+				},
 			};
 		}
 	}
 	const match = deps.router.match(req.method, req.rawPath, server);
-	if (match === undefined) return { status: 404, body: { error: { code: 'NotFound', message: `No route for ${req.method} ${req.path}` } } };
+	if (match === undefined)
+		return { status: 404, body: { error: { code: 'NotFound', message: `No route for ${req.method} ${req.path}` } } };
 	if (match === 'method-not-allowed') {
-		return { status: 405, body: { error: { code: 'MethodNotAllowed', message: `${req.method} is not supported on ${req.path}` } } };
+		return {
+			status: 405,
+			body: { error: { code: 'MethodNotAllowed', message: `${req.method} is not supported on ${req.path}` } },
+		};
 	}
 	req.params = match.params;
 	try {
@@ -191,6 +203,9 @@ async function dispatch(deps: PipelineDeps, req: EmuRequest, server: ServerKind,
 		if (err instanceof HttpError) return err.response;
 		// A handler bug: answer 500 and say where, so a failing test shows it.
 		process.stderr.write(`[emulator] ${req.method} ${req.path}: ${(err as Error)?.stack ?? err}\n`);
-		return { status: 500, body: { error: { code: 'InternalServerError', message: String((err as Error)?.message ?? err) } } };
+		return {
+			status: 500,
+			body: { error: { code: 'InternalServerError', message: String((err as Error)?.message ?? err) } },
+		};
 	}
 }

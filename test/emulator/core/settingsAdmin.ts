@@ -5,7 +5,13 @@ import type { RequestLog } from './requestLog';
 import type { EmulatorState, Settings } from './state';
 
 /** Admin operations of the core: clock, settings, faults, request log. */
-export function registerCoreAdmin(admin: AdminRegistry, state: EmulatorState, clock: Clock, faults: Faults, log: RequestLog): void {
+export function registerCoreAdmin(
+	admin: AdminRegistry,
+	state: EmulatorState,
+	clock: Clock,
+	faults: Faults,
+	log: RequestLog,
+): void {
 	const nowBody = () => ({ now: new Date(clock.now()).toISOString(), epochMs: clock.now() });
 	admin.register('Get-Clock', nowBody);
 	admin.register('Advance-Clock', (body: { Seconds?: number }) => {

@@ -60,7 +60,10 @@ export function ensureCa(dir = defaultCaDir()): TestCa {
 	return { dir, certPath, certPem, keyPem };
 }
 
-export function issueServerCertificate(ca: TestCa, hosts: string[] = ['127.0.0.1', 'localhost', '::1']): ServerCertificate {
+export function issueServerCertificate(
+	ca: TestCa,
+	hosts: string[] = ['127.0.0.1', 'localhost', '::1'],
+): ServerCertificate {
 	const caCert = forge.pki.certificateFromPem(ca.certPem);
 	const caKey = forge.pki.privateKeyFromPem(ca.keyPem);
 	const keys = forge.pki.rsa.generateKeyPair(2048);

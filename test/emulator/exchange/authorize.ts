@@ -64,7 +64,9 @@ function authorizeApp(
 	if (assignment) {
 		return { allowed: true, via: `rbac:${assignment.role}@${assignment.customResourceScope ?? 'Organization'}` };
 	}
-	return blockedByPolicy ? deny('ErrorAccessDenied', POLICY_DENIED_MESSAGE) : deny('ErrorAccessDenied', ACCESS_DENIED_MESSAGE);
+	return blockedByPolicy
+		? deny('ErrorAccessDenied', POLICY_DENIED_MESSAGE)
+		: deny('ErrorAccessDenied', ACCESS_DENIED_MESSAGE);
 }
 
 function authorizeDelegated(
@@ -74,7 +76,9 @@ function authorizeDelegated(
 	capability: MailCapability,
 	deny: (code: string, message: string) => MailboxAccessDecision,
 ): MailboxAccessDecision {
-	const scopes = String(claims.scp ?? '').split(' ').filter(Boolean);
+	const scopes = String(claims.scp ?? '')
+		.split(' ')
+		.filter(Boolean);
 	const user = state.mailboxes.find((m) => same(m.id, claims.oid) || same(m.upn, claims.upn));
 	const userId = user?.id ?? String(claims.oid ?? '');
 	if (same(mailbox.id, userId) || same(mailbox.upn, claims.upn)) {

@@ -216,7 +216,7 @@ export interface RecipientFilter {
  */
 export function compileRecipientFilter(filter: string, state: EmulatorState): RecipientFilter {
 	if (typeof filter !== 'string' || !filter.trim()) {
-		throw new OpathError('The RecipientRestrictionFilter parameter can\'t be empty.');
+		throw new OpathError("The RecipientRestrictionFilter parameter can't be empty.");
 	}
 	const root = parsed(filter);
 	const checkGroups = (node: Node): void => {
@@ -224,7 +224,9 @@ export function compileRecipientFilter(filter: string, state: EmulatorState): Re
 			if (node.property === 'memberofgroup') {
 				const identity = node.value === null ? '' : groupIdentityOf(node.value);
 				if (!findGroup(state, identity)) {
-					throw new OpathError(`The recipient "${node.value ?? '$null'}" specified in MemberOfGroup couldn't be found.`);
+					throw new OpathError(
+						`The recipient "${node.value ?? '$null'}" specified in MemberOfGroup couldn't be found.`,
+					);
 				}
 			}
 		} else if (node.kind === 'not') checkGroups(node.operand);

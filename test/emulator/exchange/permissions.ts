@@ -38,7 +38,11 @@ const DELEGATED_SHARED: Record<string, readonly MailCapability[]> = {
 	'Mail.Send.Shared': ['send'],
 };
 
-function firstGranting(table: Record<string, readonly MailCapability[]>, held: Iterable<string>, capability: MailCapability) {
+function firstGranting(
+	table: Record<string, readonly MailCapability[]>,
+	held: Iterable<string>,
+	capability: MailCapability,
+) {
 	for (const permission of held) {
 		if (table[permission]?.includes(capability)) return permission;
 	}

@@ -27,11 +27,14 @@ export function policiesFor(state: EmulatorState, appId: string, view: PolicyVie
 	return state.applicationAccessPolicies.filter((p) => p.appId.toLowerCase() === id && inView(state, p, view));
 }
 
-export type PolicyDecision =
-	| { applies: false }
-	| { applies: true; allowed: boolean; policy: ApplicationAccessPolicy };
+export type PolicyDecision = { applies: false } | { applies: true; allowed: boolean; policy: ApplicationAccessPolicy };
 
-export function evaluatePolicies(state: EmulatorState, appId: string, mailbox: Mailbox, view: PolicyView): PolicyDecision {
+export function evaluatePolicies(
+	state: EmulatorState,
+	appId: string,
+	mailbox: Mailbox,
+	view: PolicyView,
+): PolicyDecision {
 	const policies = policiesFor(state, appId, view);
 	if (!policies.length) return { applies: false };
 	const inGroup = (p: ApplicationAccessPolicy) => {

@@ -25,12 +25,18 @@ function assignmentInView(state: EmulatorState, a: ManagementRoleAssignment, vie
 export function assignmentsFor(state: EmulatorState, appId: string, view: PolicyView): ManagementRoleAssignment[] {
 	const sp = findServicePrincipal(state, appId);
 	return state.roleAssignments.filter(
-		(a) => (same(a.app, appId) || (sp && (same(a.app, sp.objectId) || same(a.app, sp.appId)))) && assignmentInView(state, a, view),
+		(a) =>
+			(same(a.app, appId) || (sp && (same(a.app, sp.objectId) || same(a.app, sp.appId)))) &&
+			assignmentInView(state, a, view),
 	);
 }
 
 /** Whether a mailbox falls in an assignment's resource scope (org-wide when it names none). */
-export function assignmentCovers(state: EmulatorState, assignment: ManagementRoleAssignment, mailbox: Mailbox): boolean {
+export function assignmentCovers(
+	state: EmulatorState,
+	assignment: ManagementRoleAssignment,
+	mailbox: Mailbox,
+): boolean {
 	if (!assignment.customResourceScope) return true;
 	const scope = state.managementScopes.find((s) => same(s.name, assignment.customResourceScope));
 	if (!scope) return false;

@@ -23,11 +23,13 @@ function recipient(v: unknown, fallback: Recipient): Recipient {
 
 function attachmentsOf(ctx: EmulatorContext, v: unknown): StoredAttachment[] {
 	if (v === undefined || v === null) return [];
-	if (!Array.isArray(v)) throw new AdminError('Attachments must be an array of {Name, ContentType, Size | ContentBase64}');
+	if (!Array.isArray(v))
+		throw new AdminError('Attachments must be an array of {Name, ContentType, Size | ContentBase64}');
 	return v.map((a: Record<string, unknown>, i) => {
 		let content: Buffer;
 		if (typeof a.ContentBase64 === 'string') content = Buffer.from(a.ContentBase64, 'base64');
-		else if (Number.isInteger(a.Size) && (a.Size as number) >= 0) content = Buffer.alloc(a.Size as number, 0x41 + (i % 26));
+		else if (Number.isInteger(a.Size) && (a.Size as number) >= 0)
+			content = Buffer.alloc(a.Size as number, 0x41 + (i % 26));
 		else throw new AdminError('Each attachment needs Size or ContentBase64');
 		return {
 			id: newAttachmentId(),
@@ -67,7 +69,13 @@ export function adminView(store: MailboxStore, m: StoredMessage): Record<string,
 		InternetMessageId: m.internetMessageId,
 		ConversationId: m.conversationId,
 		InternetMessageHeaders: m.internetMessageHeaders.map((h) => ({ ...h })),
-		Attachments: m.attachments.map((a) => ({ Id: a.id, Name: a.name, ContentType: a.contentType, Size: a.size, IsInline: a.isInline })),
+		Attachments: m.attachments.map((a) => ({
+			Id: a.id,
+			Name: a.name,
+			ContentType: a.contentType,
+			Size: a.size,
+			IsInline: a.isInline,
+		})),
 		Version: m.version,
 	};
 }
@@ -79,7 +87,8 @@ function byNewest(a: StoredMessage, b: StoredMessage): number {
 export function deliverInbound(ctx: EmulatorContext, body: Record<string, unknown>): { Ids: string[] } {
 	const targets = (Array.isArray(body.To) ? body.To : [body.To]).map((t) => mailboxOf(ctx, t, 'To'));
 	const count = body.Count === undefined ? 1 : Number(body.Count);
-	if (!Number.isInteger(count) || count < 1 || count > 100_000) throw new AdminError('Count must be an integer from 1 to 100000');
+	if (!Number.isInteger(count) || count < 1 || count > 100_000)
+		throw new AdminError('Count must be an integer from 1 to 100000');
 	const importance = (body.Importance as string | undefined)?.toLowerCase() ?? 'normal';
 	if (!['low', 'normal', 'high'].includes(importance)) throw new AdminError('Importance must be Low, Normal or High');
 	let receivedDateTime: string | undefined;
@@ -108,7 +117,9 @@ export function deliverInbound(ctx: EmulatorContext, body: Record<string, unknow
 				receivedDateTime,
 				sentDateTime: receivedDateTime,
 				attachments: attachments.map((a) => ({ ...a, id: newAttachmentId() })),
-				internetMessageHeaders: Array.isArray(body.InternetMessageHeaders) ? (body.InternetMessageHeaders as StoredMessage['internetMessageHeaders']) : [],
+				internetMessageHeaders: Array.isArray(body.InternetMessageHeaders)
+					? (body.InternetMessageHeaders as StoredMessage['internetMessageHeaders'])
+					: [],
 				categories: Array.isArray(body.Categories) ? (body.Categories as string[]) : [],
 			});
 			ids.push(msg.id);
@@ -128,8 +139,15 @@ export function registerMailAdmin(ctx: EmulatorContext): void {
 		const store = ctx.ensureStore(mailbox.id);
 		let msgs = [...store.messages.values()];
 		if (body?.Folder !== undefined) {
-			const folder = findFolder(store, String(body.Folder)) ?? store.folders.find((f) => f.displayName.toLowerCase() === String(body.Folder).toLowerCase());
-			if (!folder) throw new AdminError(`The folder '${body.Folder}' was not found in ${mailbox.upn}.`, 404, 'ManagementObjectNotFound');
+			const folder =
+				findFolder(store, String(body.Folder)) ??
+				store.folders.find((f) => f.displayName.toLowerCase() === String(body.Folder).toLowerCase());
+			if (!folder)
+				throw new AdminError(
+					`The folder '${body.Folder}' was not found in ${mailbox.upn}.`,
+					404,
+					'ManagementObjectNotFound',
+				);
 			msgs = msgs.filter((m) => m.folderId === folder.id);
 		}
 		return msgs.sort(byNewest).map((m) => adminView(store, m));
@@ -138,18 +156,31 @@ export function registerMailAdmin(ctx: EmulatorContext): void {
 		const mailbox = mailboxOf(ctx, body?.Mailbox);
 		const store = ctx.ensureStore(mailbox.id);
 		const sent = findFolder(store, 'sentitems');
-		return [...store.messages.values()].filter((m) => m.folderId === sent?.id).sort(byNewest).map((m) => adminView(store, m));
+		return [...store.messages.values()]
+			.filter((m) => m.folderId === sent?.id)
+			.sort(byNewest)
+			.map((m) => adminView(store, m));
 	});
 	ctx.admin.register('Get-MailboxFolders', (body) => {
 		const mailbox = mailboxOf(ctx, body?.Mailbox);
 		const store = ctx.ensureStore(mailbox.id);
-		return store.folders.map((f) => ({ Id: f.id, DisplayName: f.displayName, WellKnownName: f.wellKnownName, ParentFolderId: f.parentFolderId }));
+		return store.folders.map((f) => ({
+			Id: f.id,
+			DisplayName: f.displayName,
+			WellKnownName: f.wellKnownName,
+			ParentFolderId: f.parentFolderId,
+		}));
 	});
 	ctx.admin.register('Move-MailboxMessage', (body) => {
 		const mailbox = mailboxOf(ctx, body?.Mailbox);
 		const store = ctx.ensureStore(mailbox.id);
 		const msg = store.messages.get(String(body?.MessageId ?? ''));
-		if (!msg) throw new AdminError(`The message '${body?.MessageId}' was not found in ${mailbox.upn}.`, 404, 'ManagementObjectNotFound');
+		if (!msg)
+			throw new AdminError(
+				`The message '${body?.MessageId}' was not found in ${mailbox.upn}.`,
+				404,
+				'ManagementObjectNotFound',
+			);
 		const folder = folderForAdmin(store, String(body?.Folder ?? ''));
 		const moved = moveMessage(store, msg, folder.id);
 		return { Id: moved.id, FolderId: folder.id };
@@ -158,11 +189,19 @@ export function registerMailAdmin(ctx: EmulatorContext): void {
 		const mailbox = mailboxOf(ctx, body?.Mailbox);
 		const store = ctx.ensureStore(mailbox.id);
 		const mode = String(body?.Mode ?? '410');
-		if (mode !== '410' && mode !== 'syncStateNotFound') throw new AdminError("Mode must be '410' or 'syncStateNotFound'");
+		if (mode !== '410' && mode !== 'syncStateNotFound')
+			throw new AdminError("Mode must be '410' or 'syncStateNotFound'");
 		let folderId: string | undefined;
 		if (body?.Folder !== undefined) {
-			const folder = findFolder(store, String(body.Folder)) ?? store.folders.find((f) => f.displayName.toLowerCase() === String(body.Folder).toLowerCase());
-			if (!folder) throw new AdminError(`The folder '${body.Folder}' was not found in ${mailbox.upn}.`, 404, 'ManagementObjectNotFound');
+			const folder =
+				findFolder(store, String(body.Folder)) ??
+				store.folders.find((f) => f.displayName.toLowerCase() === String(body.Folder).toLowerCase());
+			if (!folder)
+				throw new AdminError(
+					`The folder '${body.Folder}' was not found in ${mailbox.upn}.`,
+					404,
+					'ManagementObjectNotFound',
+				);
 			folderId = folder.id;
 		}
 		const side = sideOf(store);

@@ -36,24 +36,31 @@ function validate(raw: unknown): InnerRequest[] {
 	const requests = (raw as { requests?: unknown })?.requests;
 	if (!Array.isArray(requests)) throw invalid('Invalid batch payload format.');
 	if (requests.length > MAX_BATCH_REQUESTS) {
-		throw invalid(`The number of requests in the batch (${requests.length}) exceeds the limit of ${MAX_BATCH_REQUESTS}.`);
+		throw invalid(
+			`The number of requests in the batch (${requests.length}) exceeds the limit of ${MAX_BATCH_REQUESTS}.`,
+		);
 	}
 	const ids = new Set<string>();
 	for (const r of requests as InnerRequest[]) {
-		if (!r || typeof r !== 'object' || typeof r.id !== 'string' || !r.id) throw invalid('Each request in a batch needs an id.');
+		if (!r || typeof r !== 'object' || typeof r.id !== 'string' || !r.id)
+			throw invalid('Each request in a batch needs an id.');
 		if (ids.has(r.id)) throw invalid(`Request ids must be unique within a batch; '${r.id}' is repeated.`);
 		ids.add(r.id);
-		if (typeof r.method !== 'string' || typeof r.url !== 'string' || !r.url) throw invalid(`Request '${r.id}' needs a method and a url.`);
-		if (/^https?:/i.test(r.url)) throw invalid(`Request '${r.id}': the url must be relative, like /users/{id}/messages.`);
+		if (typeof r.method !== 'string' || typeof r.url !== 'string' || !r.url)
+			throw invalid(`Request '${r.id}' needs a method and a url.`);
+		if (/^https?:/i.test(r.url))
+			throw invalid(`Request '${r.id}': the url must be relative, like /users/{id}/messages.`);
 		if (r.body !== undefined && !Object.keys(r.headers ?? {}).some((h) => h.toLowerCase() === 'content-type')) {
 			throw invalid(`Request '${r.id}' has a body but no Content-Type header.`);
 		}
 	}
 	const earlier = new Set<string>();
 	for (const r of requests as InnerRequest[]) {
-		if (r.dependsOn !== undefined && !Array.isArray(r.dependsOn)) throw invalid(`Request '${r.id}': dependsOn must be an array of request ids.`);
+		if (r.dependsOn !== undefined && !Array.isArray(r.dependsOn))
+			throw invalid(`Request '${r.id}': dependsOn must be an array of request ids.`);
 		for (const dep of r.dependsOn ?? []) {
-			if (!earlier.has(dep)) throw invalid(`Request '${r.id}' depends on '${dep}', which is not an earlier request of this batch.`);
+			if (!earlier.has(dep))
+				throw invalid(`Request '${r.id}' depends on '${dep}', which is not an earlier request of this batch.`);
 		}
 		earlier.add(r.id);
 	}
@@ -110,18 +117,25 @@ function logInner(ctx: EmulatorContext, inner: GraphCall, response: InnerRespons
 
 function toInner(id: string, res: EmuResponse): InnerResponse {
 	const headers: Record<string, string> = {};
-	for (const [k, v] of Object.entries(res.headers ?? {})) if (!/^(request-id|client-request-id)$/i.test(k)) headers[k] = v;
+	for (const [k, v] of Object.entries(res.headers ?? {}))
+		if (!/^(request-id|client-request-id)$/i.test(k)) headers[k] = v;
 	let body = res.body;
 	if (Buffer.isBuffer(body)) body = body.toString('base64');
-	else if (body !== undefined && typeof body === 'object' && !Object.keys(headers).some((k) => k.toLowerCase() === 'content-type')) {
-		headers['Content-Type'] = 'application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false; charset=utf-8';
+	else if (
+		body !== undefined &&
+		typeof body === 'object' &&
+		!Object.keys(headers).some((k) => k.toLowerCase() === 'content-type')
+	) {
+		headers['Content-Type'] =
+			'application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false; charset=utf-8';
 	}
 	return body === undefined ? { id, status: res.status, headers } : { id, status: res.status, headers, body };
 }
 
 export async function handleBatch(ctx: EmulatorContext, call: GraphCall): Promise<EmuResponse> {
 	call.logTags.kind = 'graph';
-	if (call.method.toUpperCase() !== 'POST') return ctx.graphError(405, 'ErrorInvalidRequest', 'Only POST is supported on $batch.');
+	if (call.method.toUpperCase() !== 'POST')
+		return ctx.graphError(405, 'ErrorInvalidRequest', 'Only POST is supported on $batch.');
 	const token = ctx.verifyGraphToken(call.headers.authorization);
 	if (!token.ok) return token.response;
 	call.logTags.appId = token.claims.appid;
@@ -137,9 +151,17 @@ export async function handleBatch(ctx: EmulatorContext, call: GraphCall): Promis
 		const deps = await Promise.all((r.dependsOn ?? []).map((d) => results.get(d)!));
 		if (deps.some((d) => d.status < 200 || d.status > 299)) {
 			const failed = deps.find((d) => d.status < 200 || d.status > 299)!;
-			return toInner(r.id, ctx.graphError(424, 'FailedDependency', `The request depends on request '${failed.id}', which failed with status ${failed.status}.`));
+			return toInner(
+				r.id,
+				ctx.graphError(
+					424,
+					'FailedDependency',
+					`The request depends on request '${failed.id}', which failed with status ${failed.status}.`,
+				),
+			);
 		}
-		if (inner.segments[0] === '$batch') return toInner(r.id, ctx.graphError(400, 'BadRequest', 'A batch cannot contain another batch.'));
+		if (inner.segments[0] === '$batch')
+			return toInner(r.id, ctx.graphError(400, 'BadRequest', 'A batch cannot contain another batch.'));
 		return toInner(r.id, await handleGraphCall(ctx, inner));
 	};
 	const run = async (r: InnerRequest): Promise<InnerResponse> => {
@@ -150,5 +172,9 @@ export async function handleBatch(ctx: EmulatorContext, call: GraphCall): Promis
 	};
 	for (const r of requests) results.set(r.id, run(r));
 	const responses = await Promise.all(requests.map((r) => results.get(r.id)!));
-	return { status: 200, headers: { 'Content-Type': 'application/json; odata.metadata=minimal; charset=utf-8' }, body: { responses } };
+	return {
+		status: 200,
+		headers: { 'Content-Type': 'application/json; odata.metadata=minimal; charset=utf-8' },
+		body: { responses },
+	};
 }

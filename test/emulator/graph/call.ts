@@ -35,7 +35,10 @@ export function jsonBody<T = Record<string, unknown>>(call: GraphCall): T {
 		if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error('not an object');
 		return v as T;
 	} catch {
-		throw badRequest('Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.', 'BadRequest');
+		throw badRequest(
+			'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.',
+			'BadRequest',
+		);
 	}
 }
 

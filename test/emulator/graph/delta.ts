@@ -29,7 +29,8 @@ const encode = (s: DeltaState): string => Buffer.from(JSON.stringify(s), 'utf8')
 function decode(token: string): DeltaState | undefined {
 	try {
 		const s = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as DeltaState;
-		if (typeof s.m !== 'string' || typeof s.f !== 'string' || typeof s.w0 !== 'number' || typeof s.r !== 'number') return undefined;
+		if (typeof s.m !== 'string' || typeof s.f !== 'string' || typeof s.w0 !== 'number' || typeof s.r !== 'number')
+			return undefined;
 		return s;
 	} catch {
 		return undefined;
@@ -51,11 +52,18 @@ function restartUrl(call: MailboxCall, folder: MailFolder, s: DeltaState): strin
 function freshState(call: MailboxCall, folder: MailFolder): DeltaState {
 	const q = call.query;
 	for (const key of ['$orderby', '$search', '$skip', '$count', '$expand']) {
-		if (q.has(key)) throw badRequest(`The query parameter '${key}' is not supported with change tracking over the 'Messages' resource.`, 'ErrorInvalidUrlQuery');
+		if (q.has(key))
+			throw badRequest(
+				`The query parameter '${key}' is not supported with change tracking over the 'Messages' resource.`,
+				'ErrorInvalidUrlQuery',
+			);
 	}
 	const ct = q.get('changeType') ?? undefined;
 	if (ct !== undefined && ct !== 'created' && ct !== 'updated' && ct !== 'deleted') {
-		throw badRequest(`The value '${ct}' is not valid for changeType; use created, updated or deleted.`, 'ErrorInvalidUrlQuery');
+		throw badRequest(
+			`The value '${ct}' is not valid for changeType; use created, updated or deleted.`,
+			'ErrorInvalidUrlQuery',
+		);
 	}
 	const rawFilter = q.get('$filter');
 	return {
@@ -85,12 +93,20 @@ export function messagesDelta(call: MailboxCall, folder: MailFolder): EmuRespons
 		state = decoded;
 		const reset = side.resets.find((r) => r.seq > state.r && (!r.folderId || r.folderId === folder.id));
 		if (reset?.mode === '410') {
-			throw new GraphFault(410, 'resyncRequired', 'The sync state is no longer valid. Restart synchronization from the URL in the Location header.', {
-				Location: restartUrl(call, folder, state),
-			});
+			throw new GraphFault(
+				410,
+				'resyncRequired',
+				'The sync state is no longer valid. Restart synchronization from the URL in the Location header.',
+				{
+					Location: restartUrl(call, folder, state),
+				},
+			);
 		}
 		if (reset || (state.w0 >= 0 && state.w0 < side.tombstoneFloor)) {
-			throw badRequest('The sync state could not be found. Start a new synchronization without a state token.', 'syncStateNotFound');
+			throw badRequest(
+				'The sync state could not be found. Start a new synchronization without a state token.',
+				'syncStateNotFound',
+			);
 		}
 	}
 	if (state.w1 === 0) {
@@ -122,7 +138,10 @@ export function messagesDelta(call: MailboxCall, folder: MailFolder): EmuRespons
 	if (!initial && (!state.ct || state.ct === 'deleted')) {
 		for (const t of call.store.tombstones) {
 			if (t.folderId !== folder.id || t.version > w1 || t.version <= c || t.version <= w0) continue;
-			changes.push({ version: t.version, json: { '@odata.type': '#microsoft.graph.message', id: t.id, '@removed': { reason: 'deleted' } } });
+			changes.push({
+				version: t.version,
+				json: { '@odata.type': '#microsoft.graph.message', id: t.id, '@removed': { reason: 'deleted' } },
+			});
 		}
 	}
 	changes.sort((a, b) => a.version - b.version);
@@ -135,9 +154,11 @@ export function messagesDelta(call: MailboxCall, folder: MailFolder): EmuRespons
 		value: page.map((x) => x.json),
 	};
 	if (changes.length > pageSize) {
-		body['@odata.nextLink'] = `${deltaPath(call, folder)}?$skiptoken=${encode({ ...state, c: page[page.length - 1].version })}`;
+		body['@odata.nextLink'] =
+			`${deltaPath(call, folder)}?$skiptoken=${encode({ ...state, c: page[page.length - 1].version })}`;
 	} else {
-		body['@odata.deltaLink'] = `${deltaPath(call, folder)}?$deltatoken=${encode({ ...state, w0: w1, w1: 0, c: w1, r: side.resets.length })}`;
+		body['@odata.deltaLink'] =
+			`${deltaPath(call, folder)}?$deltatoken=${encode({ ...state, w0: w1, w1: 0, c: w1, r: side.resets.length })}`;
 	}
 	const headers: Record<string, string> = {};
 	if (preferred !== undefined) headers['Preference-Applied'] = `odata.maxpagesize=${pageSize}`;

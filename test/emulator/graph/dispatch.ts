@@ -11,7 +11,15 @@ import { messagesDelta } from './delta';
 import { badRequest, GraphFault } from './errors';
 import { createChildFolder, getFolder, listFolders, resolveFolder } from './folders';
 import {
-	deleteAttachment, deleteMessage, findMessage, getAttachment, getMessage, listAttachments, listMessages, moveOrCopy, patchMessage,
+	deleteAttachment,
+	deleteMessage,
+	findMessage,
+	getAttachment,
+	getMessage,
+	listAttachments,
+	listMessages,
+	moveOrCopy,
+	patchMessage,
 } from './messages';
 import { needsBody } from './query';
 import { createDraft, createReplyOrForward, replyOrForward, sendDraft, sendMail } from './send';
@@ -41,7 +49,11 @@ function noSegment(seg: string): GraphFault {
 }
 
 function methodNotAllowed(method: string): GraphFault {
-	return new GraphFault(405, 'ErrorInvalidRequest', `The OData request is not supported: the HTTP method '${method}' is not allowed on this resource.`);
+	return new GraphFault(
+		405,
+		'ErrorInvalidRequest',
+		`The OData request is not supported: the HTTP method '${method}' is not allowed on this resource.`,
+	);
 }
 
 function readNeed(call: GraphCall): Need {
@@ -80,7 +92,12 @@ function resolveChain(call: MailboxCall, refs: string[]): MailFolder {
 	return folder as MailFolder;
 }
 
-function messagePlan(method: string, call: GraphCall, r: string[], folderOf: (c: MailboxCall) => MailFolder | undefined): Plan {
+function messagePlan(
+	method: string,
+	call: GraphCall,
+	r: string[],
+	folderOf: (c: MailboxCall) => MailFolder | undefined,
+): Plan {
 	// r starts after 'messages'
 	if (r.length === 0) {
 		if (method === 'GET') return { need: readNeed(call), run: (c) => listMessages(c, folderOf(c)) };
@@ -124,16 +141,26 @@ function messagePlan(method: string, call: GraphCall, r: string[], folderOf: (c:
 		return { need, run };
 	};
 	switch (action.toLowerCase()) {
-		case 'send': return post('readWrite', (c) => sendDraft(c, msg(c)));
-		case 'reply': return post('send', (c) => replyOrForward(c, msg(c), 'reply'));
-		case 'replyall': return post('send', (c) => replyOrForward(c, msg(c), 'replyAll'));
-		case 'forward': return post('send', (c) => replyOrForward(c, msg(c), 'forward'));
-		case 'createreply': return post('readWrite', (c) => createReplyOrForward(c, msg(c), 'reply'));
-		case 'createreplyall': return post('readWrite', (c) => createReplyOrForward(c, msg(c), 'replyAll'));
-		case 'createforward': return post('readWrite', (c) => createReplyOrForward(c, msg(c), 'forward'));
-		case 'move': return post('readWrite', (c) => moveOrCopy(c, msg(c), 'move'));
-		case 'copy': return post('readWrite', (c) => moveOrCopy(c, msg(c), 'copy'));
-		default: throw noSegment(action);
+		case 'send':
+			return post('readWrite', (c) => sendDraft(c, msg(c)));
+		case 'reply':
+			return post('send', (c) => replyOrForward(c, msg(c), 'reply'));
+		case 'replyall':
+			return post('send', (c) => replyOrForward(c, msg(c), 'replyAll'));
+		case 'forward':
+			return post('send', (c) => replyOrForward(c, msg(c), 'forward'));
+		case 'createreply':
+			return post('readWrite', (c) => createReplyOrForward(c, msg(c), 'reply'));
+		case 'createreplyall':
+			return post('readWrite', (c) => createReplyOrForward(c, msg(c), 'replyAll'));
+		case 'createforward':
+			return post('readWrite', (c) => createReplyOrForward(c, msg(c), 'forward'));
+		case 'move':
+			return post('readWrite', (c) => moveOrCopy(c, msg(c), 'move'));
+		case 'copy':
+			return post('readWrite', (c) => moveOrCopy(c, msg(c), 'copy'));
+		default:
+			throw noSegment(action);
 	}
 }
 
@@ -197,7 +224,8 @@ function userJson(call: GraphCall, mailbox: Mailbox): EmuResponse {
 /** GET /users/{id} is a directory read (User.Read*), not a mailbox one. */
 function directoryRead(claims: AccessTokenClaims, mailbox: Mailbox): boolean {
 	const roles = claims.roles ?? [];
-	if (roles.some((r) => /^(User\.(Read|ReadBasic|ReadWrite)\.All|Directory\.(Read|ReadWrite)\.All)$/.test(r))) return true;
+	if (roles.some((r) => /^(User\.(Read|ReadBasic|ReadWrite)\.All|Directory\.(Read|ReadWrite)\.All)$/.test(r)))
+		return true;
 	const scopes = String(claims.scp ?? '').split(' ');
 	const own = claims.oid === mailbox.id || (!!claims.upn && claims.upn.toLowerCase() === mailbox.upn.toLowerCase());
 	if (own && scopes.some((s) => /^User\.(Read|ReadWrite|ReadBasic\.All|Read\.All)/.test(s))) return true;
@@ -212,7 +240,11 @@ function faultResponse(ctx: EmulatorContext, err: unknown): EmuResponse {
 export async function handleGraphCall(ctx: EmulatorContext, call: GraphCall): Promise<EmuResponse> {
 	call.logTags.kind = 'graph';
 	if (call.body.length > MAX_REQUEST_BYTES) {
-		return ctx.graphError(413, 'ErrorRequestEntityTooLarge', 'The request exceeds the maximum supported size of 4 MB. Use an upload session for large attachments.');
+		return ctx.graphError(
+			413,
+			'ErrorRequestEntityTooLarge',
+			'The request exceeds the maximum supported size of 4 MB. Use an upload session for large attachments.',
+		);
 	}
 	const token = ctx.verifyGraphToken(call.headers.authorization);
 	if (!token.ok) return token.response;
@@ -228,17 +260,23 @@ export async function handleGraphCall(ctx: EmulatorContext, call: GraphCall): Pr
 		if (!mailbox) return ctx.graphError(404, 'ErrorInvalidUser', `The requested user '${seg[1]}' is invalid.`);
 		rest = seg.slice(2);
 	} else if (head === 'me') {
-		if (claims.idtyp !== 'user') return ctx.graphError(400, 'BadRequest', '/me request is only valid with delegated authentication flow.');
-		mailbox = ctx.state.mailboxes.find((m) => m.id === claims.oid) ?? (claims.upn ? findMailbox(ctx.state, claims.upn) : undefined);
-		if (!mailbox) return ctx.graphError(404, 'ErrorInvalidUser', `The requested user '${claims.upn ?? claims.oid}' is invalid.`);
+		if (claims.idtyp !== 'user')
+			return ctx.graphError(400, 'BadRequest', '/me request is only valid with delegated authentication flow.');
+		mailbox =
+			ctx.state.mailboxes.find((m) => m.id === claims.oid) ??
+			(claims.upn ? findMailbox(ctx.state, claims.upn) : undefined);
+		if (!mailbox)
+			return ctx.graphError(404, 'ErrorInvalidUser', `The requested user '${claims.upn ?? claims.oid}' is invalid.`);
 		rest = seg.slice(1);
 	} else {
 		return ctx.graphError(400, 'BadRequest', `Resource not found for the segment '${seg[0] ?? ''}'.`);
 	}
 	call.logTags.mailbox = mailbox.upn;
 	if (rest.length === 0) {
-		if (method !== 'GET') return ctx.graphError(405, 'ErrorInvalidRequest', `The HTTP method '${method}' is not allowed on this resource.`);
-		if (!directoryRead(claims, mailbox)) return ctx.graphError(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
+		if (method !== 'GET')
+			return ctx.graphError(405, 'ErrorInvalidRequest', `The HTTP method '${method}' is not allowed on this resource.`);
+		if (!directoryRead(claims, mailbox))
+			return ctx.graphError(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
 		return userJson(call, mailbox);
 	}
 	let p: Plan;
@@ -249,7 +287,9 @@ export async function handleGraphCall(ctx: EmulatorContext, call: GraphCall): Pr
 	}
 	const admission = admit(ctx, claims.appid, mailbox.id);
 	if (!admission.ok) {
-		return ctx.graphError(429, 'ApplicationThrottled', admission.message, { 'Retry-After': String(admission.retryAfter) });
+		return ctx.graphError(429, 'ApplicationThrottled', admission.message, {
+			'Retry-After': String(admission.retryAfter),
+		});
 	}
 	try {
 		await ctx.sleep(ctx.state.settings.latencyMs);

@@ -11,4 +11,5 @@ export class GraphFault extends Error {
 }
 
 export const badRequest = (message: string, code = 'BadRequest'): GraphFault => new GraphFault(400, code, message);
-export const notFound = (): GraphFault => new GraphFault(404, 'ErrorItemNotFound', 'The specified object was not found in the store.');
+export const notFound = (): GraphFault =>
+	new GraphFault(404, 'ErrorItemNotFound', 'The specified object was not found in the store.');

@@ -17,7 +17,12 @@ export interface FilterModel<T> {
 	collections: Record<string, (x: T) => Array<Record<string, string | null>>>;
 	enums: Record<string, string[]>;
 }
-type Literal = { t: 'string'; v: string } | { t: 'number'; v: number } | { t: 'bool'; v: boolean } | { t: 'null' } | { t: 'date'; v: number; raw: string };
+type Literal =
+	| { t: 'string'; v: string }
+	| { t: 'number'; v: number }
+	| { t: 'bool'; v: boolean }
+	| { t: 'null' }
+	| { t: 'date'; v: number; raw: string };
 type Operand = { k: 'prop'; path: string } | { k: 'lit'; lit: Literal } | { k: 'var'; name: string; path: string };
 export type FilterNode =
 	| { k: 'and' | 'or'; l: FilterNode; r: FilterNode }
@@ -50,10 +55,14 @@ const SCALARS: FilterModel<StoredMessage>['scalars'] = {
 };
 const COLLECTIONS: FilterModel<StoredMessage>['collections'] = {
 	categories: (m) => m.categories.map((c) => ({ '': c })),
-	toRecipients: (m) => m.toRecipients.map((r) => ({ 'emailAddress/address': r.address, 'emailAddress/name': r.name ?? r.address })),
-	ccRecipients: (m) => m.ccRecipients.map((r) => ({ 'emailAddress/address': r.address, 'emailAddress/name': r.name ?? r.address })),
-	bccRecipients: (m) => m.bccRecipients.map((r) => ({ 'emailAddress/address': r.address, 'emailAddress/name': r.name ?? r.address })),
-	replyTo: (m) => m.replyTo.map((r) => ({ 'emailAddress/address': r.address, 'emailAddress/name': r.name ?? r.address })),
+	toRecipients: (m) =>
+		m.toRecipients.map((r) => ({ 'emailAddress/address': r.address, 'emailAddress/name': r.name ?? r.address })),
+	ccRecipients: (m) =>
+		m.ccRecipients.map((r) => ({ 'emailAddress/address': r.address, 'emailAddress/name': r.name ?? r.address })),
+	bccRecipients: (m) =>
+		m.bccRecipients.map((r) => ({ 'emailAddress/address': r.address, 'emailAddress/name': r.name ?? r.address })),
+	replyTo: (m) =>
+		m.replyTo.map((r) => ({ 'emailAddress/address': r.address, 'emailAddress/name': r.name ?? r.address })),
 };
 const ENUMS: FilterModel<StoredMessage>['enums'] = {
 	importance: ['low', 'normal', 'high'],
@@ -61,12 +70,18 @@ const ENUMS: FilterModel<StoredMessage>['enums'] = {
 	inferenceClassification: ['focused', 'other'],
 };
 
-export const MESSAGE_MODEL: FilterModel<StoredMessage> = { typeName: 'microsoft.graph.message', scalars: SCALARS, collections: COLLECTIONS, enums: ENUMS };
+export const MESSAGE_MODEL: FilterModel<StoredMessage> = {
+	typeName: 'microsoft.graph.message',
+	scalars: SCALARS,
+	collections: COLLECTIONS,
+	enums: ENUMS,
+};
 
 const invalidClause = (detail: string): GraphFault => badRequest(`Invalid filter clause: ${detail}`);
 const noProperty = (name: string, model: FilterModel<any>): GraphFault =>
 	badRequest(`Could not find a property named '${name.split('/')[0]}' on type '${model.typeName}'.`);
-const invalidNodes = (): GraphFault => badRequest('The query filter contains one or more invalid nodes.', 'ErrorInvalidUrlQueryFilter');
+const invalidNodes = (): GraphFault =>
+	badRequest('The query filter contains one or more invalid nodes.', 'ErrorInvalidUrlQueryFilter');
 
 // ---- tokenizer ----
 type Tok = { t: 'id' | 'str' | 'num' | 'date' | 'punct'; v: string; pos: number };
@@ -77,15 +92,26 @@ function tokenize(src: string): Tok[] {
 	let i = 0;
 	while (i < src.length) {
 		const c = src[i];
-		if (/\s/.test(c)) { i++; continue; }
-		if ('(),:'.includes(c)) { out.push({ t: 'punct', v: c, pos: i }); i++; continue; }
+		if (/\s/.test(c)) {
+			i++;
+			continue;
+		}
+		if ('(),:'.includes(c)) {
+			out.push({ t: 'punct', v: c, pos: i });
+			i++;
+			continue;
+		}
 		if (c === "'") {
 			let v = '';
 			let j = i + 1;
 			for (;;) {
 				if (j >= src.length) throw invalidClause(`unterminated string literal at position ${i}`);
 				if (src[j] === "'") {
-					if (src[j + 1] === "'") { v += "'"; j += 2; continue; }
+					if (src[j + 1] === "'") {
+						v += "'";
+						j += 2;
+						continue;
+					}
 					break;
 				}
 				v += src[j++];
@@ -101,9 +127,17 @@ function tokenize(src: string): Tok[] {
 			continue;
 		}
 		const num = /^-?\d+(\.\d+)?/.exec(src.slice(i));
-		if (num) { out.push({ t: 'num', v: num[0], pos: i }); i += num[0].length; continue; }
+		if (num) {
+			out.push({ t: 'num', v: num[0], pos: i });
+			i += num[0].length;
+			continue;
+		}
 		const id = /^[A-Za-z_$][A-Za-z0-9_/.$]*/.exec(src.slice(i));
-		if (id) { out.push({ t: 'id', v: id[0], pos: i }); i += id[0].length; continue; }
+		if (id) {
+			out.push({ t: 'id', v: id[0], pos: i });
+			i += id[0].length;
+			continue;
+		}
 		throw invalidClause(`syntax error at position ${i} in '${src}'.`);
 	}
 	return out;
@@ -116,33 +150,52 @@ const FUNCTIONS = new Set(['startswith', 'endswith', 'contains']);
 class Parser {
 	private i = 0;
 	private vars: string[] = [];
-	constructor(private readonly toks: Tok[], private readonly src: string) {}
+	constructor(
+		private readonly toks: Tok[],
+		private readonly src: string,
+	) {}
 
 	parse(): FilterNode {
 		if (!this.toks.length) throw invalidClause('the filter is empty.');
 		const e = this.or();
-		if (this.i < this.toks.length) throw invalidClause(`syntax error at position ${this.toks[this.i].pos} in '${this.src}'.`);
+		if (this.i < this.toks.length)
+			throw invalidClause(`syntax error at position ${this.toks[this.i].pos} in '${this.src}'.`);
 		return e;
 	}
-	private peek(): Tok | undefined { return this.toks[this.i]; }
-	private isWord(w: string): boolean { const t = this.peek(); return !!t && t.t === 'id' && t.v.toLowerCase() === w; }
+	private peek(): Tok | undefined {
+		return this.toks[this.i];
+	}
+	private isWord(w: string): boolean {
+		const t = this.peek();
+		return !!t && t.t === 'id' && t.v.toLowerCase() === w;
+	}
 	private expect(v: string): void {
 		const t = this.toks[this.i];
-		if (!t || t.v !== v) throw invalidClause(`expected '${v}' at position ${t?.pos ?? this.src.length} in '${this.src}'.`);
+		if (!t || t.v !== v)
+			throw invalidClause(`expected '${v}' at position ${t?.pos ?? this.src.length} in '${this.src}'.`);
 		this.i++;
 	}
 	private or(): FilterNode {
 		let l = this.and();
-		while (this.isWord('or')) { this.i++; l = { k: 'or', l, r: this.and() }; }
+		while (this.isWord('or')) {
+			this.i++;
+			l = { k: 'or', l, r: this.and() };
+		}
 		return l;
 	}
 	private and(): FilterNode {
 		let l = this.unary();
-		while (this.isWord('and')) { this.i++; l = { k: 'and', l, r: this.unary() }; }
+		while (this.isWord('and')) {
+			this.i++;
+			l = { k: 'and', l, r: this.unary() };
+		}
 		return l;
 	}
 	private unary(): FilterNode {
-		if (this.isWord('not')) { this.i++; return { k: 'not', e: this.unary() }; }
+		if (this.isWord('not')) {
+			this.i++;
+			return { k: 'not', e: this.unary() };
+		}
 		const t = this.peek();
 		if (t?.v === '(' && t.t === 'punct') {
 			this.i++;
@@ -153,7 +206,10 @@ class Parser {
 		if (t?.t === 'id' && FUNCTIONS.has(t.v.toLowerCase()) && this.toks[this.i + 1]?.v === '(') {
 			this.i += 2;
 			const args = [this.operand()];
-			while (this.peek()?.v === ',') { this.i++; args.push(this.operand()); }
+			while (this.peek()?.v === ',') {
+				this.i++;
+				args.push(this.operand());
+			}
 			this.expect(')');
 			return this.maybeCompareBool({ k: 'fn', name: t.v.toLowerCase(), args });
 		}
@@ -161,7 +217,10 @@ class Parser {
 			const path = t.v.slice(0, t.v.lastIndexOf('/'));
 			if (/\/all$/i.test(t.v)) throw invalidNodes();
 			this.i += 2;
-			if (this.peek()?.v === ')') { this.i++; return { k: 'any', path, v: '', body: null }; }
+			if (this.peek()?.v === ')') {
+				this.i++;
+				return { k: 'any', path, v: '', body: null };
+			}
 			const v = this.peek();
 			if (v?.t !== 'id') throw invalidClause(`expected a range variable at position ${v?.pos ?? this.src.length}.`);
 			this.i++;
@@ -187,7 +246,8 @@ class Parser {
 		if (op?.t === 'id' && (op.v === 'eq' || op.v === 'ne')) {
 			this.i++;
 			const r = this.operand();
-			if (r.k !== 'lit' || r.lit.t !== 'bool') throw invalidClause(`syntax error at position ${op.pos} in '${this.src}'.`);
+			if (r.k !== 'lit' || r.lit.t !== 'bool')
+				throw invalidClause(`syntax error at position ${op.pos} in '${this.src}'.`);
 			return r.lit.v === (op.v === 'eq') ? e : { k: 'not', e };
 		}
 		return e;
@@ -197,8 +257,10 @@ class Parser {
 		if (!t) throw invalidClause(`unexpected end of the filter '${this.src}'.`);
 		this.i++;
 		switch (t.t) {
-			case 'str': return { k: 'lit', lit: { t: 'string', v: t.v } };
-			case 'num': return { k: 'lit', lit: { t: 'number', v: Number(t.v) } };
+			case 'str':
+				return { k: 'lit', lit: { t: 'string', v: t.v } };
+			case 'num':
+				return { k: 'lit', lit: { t: 'number', v: Number(t.v) } };
 			case 'date': {
 				const ms = Date.parse(/T/.test(t.v) && !/(Z|[+-]\d{2}:\d{2})$/.test(t.v) ? `${t.v}Z` : t.v);
 				if (Number.isNaN(ms)) throw invalidClause(`the DateTimeOffset text '${t.v}' is not valid.`);
@@ -219,8 +281,22 @@ class Parser {
 }
 
 // ---- type check + evaluation ----
-const OP_NAMES: Record<string, string> = { eq: 'Equal', ne: 'NotEqual', gt: 'GreaterThan', ge: 'GreaterThanOrEqual', lt: 'LessThan', le: 'LessThanOrEqual' };
-const EDM: Record<string, string> = { string: 'Edm.String', bool: 'Edm.Boolean', date: 'Edm.DateTimeOffset', enum: 'microsoft.graph.enum', number: 'Edm.Int32', null: 'null' };
+const OP_NAMES: Record<string, string> = {
+	eq: 'Equal',
+	ne: 'NotEqual',
+	gt: 'GreaterThan',
+	ge: 'GreaterThanOrEqual',
+	lt: 'LessThan',
+	le: 'LessThanOrEqual',
+};
+const EDM: Record<string, string> = {
+	string: 'Edm.String',
+	bool: 'Edm.Boolean',
+	date: 'Edm.DateTimeOffset',
+	enum: 'microsoft.graph.enum',
+	number: 'Edm.Int32',
+	null: 'null',
+};
 
 function propType(path: string, model: FilterModel<any>): Type {
 	const p = model.scalars[path];
@@ -233,14 +309,23 @@ function propType(path: string, model: FilterModel<any>): Type {
 
 function check(node: FilterNode, vars: Map<string, string>, model: FilterModel<any>): void {
 	switch (node.k) {
-		case 'and': case 'or': check(node.l, vars, model); check(node.r, vars, model); return;
-		case 'not': check(node.e, vars, model); return;
+		case 'and':
+		case 'or':
+			check(node.l, vars, model);
+			check(node.r, vars, model);
+			return;
+		case 'not':
+			check(node.e, vars, model);
+			return;
 		case 'bool': {
 			if (node.o.k === 'prop' && propType(node.o.path, model) !== 'bool') throw invalidNodes();
 			return;
 		}
 		case 'fn': {
-			if (node.args.length !== 2) throw badRequest(`No function signature for the function with name '${node.name}' matches the specified arguments.`);
+			if (node.args.length !== 2)
+				throw badRequest(
+					`No function signature for the function with name '${node.name}' matches the specified arguments.`,
+				);
 			const [a, b] = node.args;
 			if (b.k !== 'lit' || b.lit.t !== 'string') throw invalidNodes();
 			if (a.k === 'prop' && propType(a.path, model) !== 'string') throw invalidNodes();
@@ -302,14 +387,23 @@ function compare(op: string, a: unknown, b: unknown): boolean {
 	}
 	let x = a as string | number | boolean;
 	let y = b as string | number | boolean;
-	if (typeof x === 'string' && typeof y === 'string') { x = x.toLowerCase(); y = y.toLowerCase(); }
+	if (typeof x === 'string' && typeof y === 'string') {
+		x = x.toLowerCase();
+		y = y.toLowerCase();
+	}
 	switch (op) {
-		case 'eq': return x === y;
-		case 'ne': return x !== y;
-		case 'gt': return x > y;
-		case 'ge': return x >= y;
-		case 'lt': return x < y;
-		default: return x <= y;
+		case 'eq':
+			return x === y;
+		case 'ne':
+			return x !== y;
+		case 'gt':
+			return x > y;
+		case 'ge':
+			return x >= y;
+		case 'lt':
+			return x < y;
+		default:
+			return x <= y;
 	}
 }
 
@@ -321,16 +415,24 @@ type Scope = Map<string, Record<string, string | null>>;
 
 function evaluate<T>(node: FilterNode, m: T, scope: Scope, model: FilterModel<T>): boolean {
 	switch (node.k) {
-		case 'and': return evaluate(node.l, m, scope, model) && evaluate(node.r, m, scope, model);
-		case 'or': return evaluate(node.l, m, scope, model) || evaluate(node.r, m, scope, model);
-		case 'not': return !evaluate(node.e, m, scope, model);
-		case 'bool': return operandValue(node.o, m, scope, model) === true;
+		case 'and':
+			return evaluate(node.l, m, scope, model) && evaluate(node.r, m, scope, model);
+		case 'or':
+			return evaluate(node.l, m, scope, model) || evaluate(node.r, m, scope, model);
+		case 'not':
+			return !evaluate(node.e, m, scope, model);
+		case 'bool':
+			return operandValue(node.o, m, scope, model) === true;
 		case 'fn': {
 			const s = operandValue(node.args[0], m, scope, model);
 			const needle = String(operandValue(node.args[1], m, scope, model)).toLowerCase();
 			if (typeof s !== 'string') return false;
 			const hay = s.toLowerCase();
-			return node.name === 'startswith' ? hay.startsWith(needle) : node.name === 'endswith' ? hay.endsWith(needle) : hay.includes(needle);
+			return node.name === 'startswith'
+				? hay.startsWith(needle)
+				: node.name === 'endswith'
+					? hay.endsWith(needle)
+					: hay.includes(needle);
 		}
 		case 'any': {
 			const items = model.collections[node.path](m);
@@ -345,7 +447,9 @@ function evaluate<T>(node: FilterNode, m: T, scope: Scope, model: FilterModel<T>
 			const swap = node.l.k === 'lit';
 			const propSide = swap ? node.r : node.l;
 			const litSide = (swap ? node.l : node.r) as Extract<Operand, { k: 'lit' }>;
-			const op = swap ? ({ gt: 'lt', ge: 'le', lt: 'gt', le: 'ge' } as Record<string, string>)[node.op] ?? node.op : node.op;
+			const op = swap
+				? (({ gt: 'lt', ge: 'le', lt: 'gt', le: 'ge' } as Record<string, string>)[node.op] ?? node.op)
+				: node.op;
 			return compare(op, operandValue(propSide, m, scope, model), litValue(litSide.lit));
 		}
 	}
@@ -364,19 +468,38 @@ export interface CompiledFilter<T = StoredMessage> {
 	ast: FilterNode;
 }
 
-export function compileFilter<T = StoredMessage>(src: string, model: FilterModel<T> = MESSAGE_MODEL as unknown as FilterModel<T>): CompiledFilter<T> {
+export function compileFilter<T = StoredMessage>(
+	src: string,
+	model: FilterModel<T> = MESSAGE_MODEL as unknown as FilterModel<T>,
+): CompiledFilter<T> {
 	const ast = new Parser(tokenize(src), src).parse();
 	check(ast, new Map(), model);
 	const properties: string[] = [];
 	const visit = (n: FilterNode): void => {
-		const add = (p: string): void => { if (!properties.includes(p)) properties.push(p); };
+		const add = (p: string): void => {
+			if (!properties.includes(p)) properties.push(p);
+		};
 		switch (n.k) {
-			case 'and': case 'or': visit(n.l); visit(n.r); break;
-			case 'not': visit(n.e); break;
-			case 'bool': if (n.o.k === 'prop') add(n.o.path); break;
-			case 'fn': for (const a of n.args) if (a.k === 'prop') add(a.path); break;
-			case 'any': add(n.path); break;
-			case 'cmp': for (const a of [n.l, n.r]) if (a.k === 'prop') add(a.path); break;
+			case 'and':
+			case 'or':
+				visit(n.l);
+				visit(n.r);
+				break;
+			case 'not':
+				visit(n.e);
+				break;
+			case 'bool':
+				if (n.o.k === 'prop') add(n.o.path);
+				break;
+			case 'fn':
+				for (const a of n.args) if (a.k === 'prop') add(a.path);
+				break;
+			case 'any':
+				add(n.path);
+				break;
+			case 'cmp':
+				for (const a of [n.l, n.r]) if (a.k === 'prop') add(a.path);
+				break;
 		}
 	};
 	visit(ast);
@@ -403,8 +526,18 @@ export const SORTABLE: Record<string, (m: StoredMessage) => string | number | bo
 /** The filter for delta: only receivedDateTime ge|gt a datetime, as Graph allows. */
 export function deltaFilterBound(f: CompiledFilter): { op: 'ge' | 'gt'; at: number } {
 	const n = f.ast;
-	if (n.k === 'cmp' && n.l.k === 'prop' && n.l.path === 'receivedDateTime' && (n.op === 'ge' || n.op === 'gt') && n.r.k === 'lit' && n.r.lit.t === 'date') {
+	if (
+		n.k === 'cmp' &&
+		n.l.k === 'prop' &&
+		n.l.path === 'receivedDateTime' &&
+		(n.op === 'ge' || n.op === 'gt') &&
+		n.r.k === 'lit' &&
+		n.r.lit.t === 'date'
+	) {
 		return { op: n.op, at: n.r.lit.v };
 	}
-	throw badRequest('Only receivedDateTime with the ge or gt operators is supported in a delta $filter.', 'ErrorInvalidUrlQueryFilter');
+	throw badRequest(
+		'Only receivedDateTime with the ge or gt operators is supported in a delta $filter.',
+		'ErrorInvalidUrlQueryFilter',
+	);
 }

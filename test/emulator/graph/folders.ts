@@ -28,7 +28,8 @@ import { folderJson } from './serialize';
 
 export function resolveFolder(call: MailboxCall, ref: string, parent?: MailFolder): MailFolder {
 	const f = findFolder(call.store, ref);
-	if (!f || (parent && f.parentFolderId !== parent.id)) throw new GraphFault(404, 'ErrorItemNotFound', 'The specified object was not found in the store.');
+	if (!f || (parent && f.parentFolderId !== parent.id))
+		throw new GraphFault(404, 'ErrorItemNotFound', 'The specified object was not found in the store.');
 	return f;
 }
 
@@ -37,7 +38,8 @@ export function listFolders(call: MailboxCall, parent: MailFolder | undefined): 
 	const select = parseSelect(call.query, 'mailFolder');
 	const top = parseTop(call.query, settings.pageSizeMax) ?? settings.pageSizeDefault;
 	const rawSkip = call.query.get('$skip');
-	if (rawSkip !== null && !/^\d+$/.test(rawSkip)) throw badRequest(`Invalid value '${rawSkip}' for $skip query option found.`);
+	if (rawSkip !== null && !/^\d+$/.test(rawSkip))
+		throw badRequest(`Invalid value '${rawSkip}' for $skip query option found.`);
 	const skip = Number(rawSkip ?? 0);
 	const rawFilter = call.query.get('$filter');
 	const filter = rawFilter !== null ? compileFilter(rawFilter, folderModel(call.store)) : undefined;
@@ -60,12 +62,16 @@ export function listFolders(call: MailboxCall, parent: MailFolder | undefined): 
 
 export function getFolder(call: MailboxCall, folder: MailFolder): EmuResponse {
 	const select = parseSelect(call.query, 'mailFolder');
-	return { status: 200, body: { '@odata.context': odataContext(call, 'mailFolders/$entity'), ...folderJson(call.store, folder, select) } };
+	return {
+		status: 200,
+		body: { '@odata.context': odataContext(call, 'mailFolders/$entity'), ...folderJson(call.store, folder, select) },
+	};
 }
 
 export function createChildFolder(call: MailboxCall, parent: MailFolder | undefined): EmuResponse {
 	const { displayName } = jsonBody<{ displayName?: unknown }>(call);
-	if (typeof displayName !== 'string' || !displayName.trim()) throw badRequest("The 'displayName' property is required.", 'ErrorInvalidParameter');
+	if (typeof displayName !== 'string' || !displayName.trim())
+		throw badRequest("The 'displayName' property is required.", 'ErrorInvalidParameter');
 	const parentId = parent?.id ?? rootFolderId(call.store);
 	if (childFolders(call.store, parentId).some((f) => f.displayName.toLowerCase() === displayName.toLowerCase())) {
 		throw new GraphFault(409, 'ErrorFolderExists', 'A folder with the specified name already exists.');

@@ -27,7 +27,9 @@ function toCall(req: EmuRequest): GraphCall {
 export function registerGraph(ctx: EmulatorContext): void {
 	ctx.router.add('*', '/v1.0/*rest', (req) => {
 		const call = toCall(req);
-		return call.segments.length === 1 && call.segments[0].toLowerCase() === '$batch' ? handleBatch(ctx, call) : handleGraphCall(ctx, call);
+		return call.segments.length === 1 && call.segments[0].toLowerCase() === '$batch'
+			? handleBatch(ctx, call)
+			: handleGraphCall(ctx, call);
 	});
 	ctx.router.add('*', '/api/gv1.0/*rest', (req) => handleUpload(ctx, req));
 	registerMailAdmin(ctx);

@@ -3,7 +3,14 @@ import type { EmuResponse } from '../core/context';
 import type { MailFolder, StoredMessage } from '../core/state';
 import { jsonBody, odataContext, queryString, type MailboxCall } from './call';
 import { badRequest, GraphFault, notFound } from './errors';
-import { applyList, encodeSkipToken, parseListOptions, parseSelect, preferredBodyType, preferredPageSize } from './query';
+import {
+	applyList,
+	encodeSkipToken,
+	parseListOptions,
+	parseSelect,
+	preferredBodyType,
+	preferredPageSize,
+} from './query';
 import { attachmentJson, messageJson, recipientFromJson } from './serialize';
 import { copyMessage, findFolder, messagesIn, moveMessage, removeMessage, touch, wellKnown } from './store';
 
@@ -29,7 +36,12 @@ export function listMessages(call: MailboxCall, folder: MailFolder | undefined):
 	const body: Record<string, unknown> = { '@odata.context': odataContext(call, ctxTail) };
 	if (opts.count) body['@odata.count'] = all.length;
 	body.value = page.map((m) =>
-		messageJson(m, { select: opts.select, bodyType, expandAttachments: opts.expandAttachments, withoutBody: call.basicOnly }),
+		messageJson(m, {
+			select: opts.select,
+			bodyType,
+			expandAttachments: opts.expandAttachments,
+			withoutBody: call.basicOnly,
+		}),
 	);
 	if (opts.skip + pageSize < all.length) {
 		const next = [...call.query.entries()].filter(([k]) => k !== '$skip' && k !== '$skiptoken');
@@ -38,7 +50,10 @@ export function listMessages(call: MailboxCall, folder: MailFolder | undefined):
 		body['@odata.nextLink'] = `${call.baseUrl}${call.rawPath}?${queryString(next)}`;
 	}
 	const headers: Record<string, string> = {};
-	const applied = [preferred !== undefined && opts.top === undefined ? `odata.maxpagesize=${pageSize}` : '', bodyType ? `outlook.body-content-type="${bodyType}"` : '']
+	const applied = [
+		preferred !== undefined && opts.top === undefined ? `odata.maxpagesize=${pageSize}` : '',
+		bodyType ? `outlook.body-content-type="${bodyType}"` : '',
+	]
 		.filter(Boolean)
 		.join(', ');
 	if (applied) headers['Preference-Applied'] = applied;
@@ -49,37 +64,62 @@ export function getMessage(call: MailboxCall, msg: StoredMessage): EmuResponse {
 	const select = parseSelect(call.query, 'message');
 	const expand = call.query.get('$expand');
 	if (expand !== null && !/^attachments(\(.*\))?$/i.test(expand.trim())) {
-		throw badRequest(`Parsing OData Select and Expand failed: Could not find a property named '${expand}' on type 'microsoft.graph.message'.`);
+		throw badRequest(
+			`Parsing OData Select and Expand failed: Could not find a property named '${expand}' on type 'microsoft.graph.message'.`,
+		);
 	}
 	const bodyType = preferredBodyType(call.headers.prefer);
 	const json = messageJson(msg, { select, bodyType, expandAttachments: expand !== null, withoutBody: call.basicOnly });
-	const headers: Record<string, string> = bodyType ? { 'Preference-Applied': `outlook.body-content-type="${bodyType}"` } : {};
+	const headers: Record<string, string> = bodyType
+		? { 'Preference-Applied': `outlook.body-content-type="${bodyType}"` }
+		: {};
 	return { status: 200, headers, body: { '@odata.context': odataContext(call, 'messages/$entity'), ...json } };
 }
 
 const typeError = (edm: string): GraphFault =>
-	badRequest(`Cannot convert a primitive value to the expected type '${edm}'. See the inner exception for more details.`, 'RequestBodyRead');
+	badRequest(
+		`Cannot convert a primitive value to the expected type '${edm}'. See the inner exception for more details.`,
+		'RequestBodyRead',
+	);
 
 function recipients(v: unknown, name: string): StoredMessage['toRecipients'] {
-	if (!Array.isArray(v)) throw badRequest(`Invalid value for '${name}': a collection of recipients is expected.`, 'RequestBodyRead');
+	if (!Array.isArray(v))
+		throw badRequest(`Invalid value for '${name}': a collection of recipients is expected.`, 'RequestBodyRead');
 	return v.map((r) => {
 		const rec = recipientFromJson(r);
-		if (!rec) throw badRequest(`Invalid recipient in '${name}': emailAddress.address is required.`, 'ErrorInvalidRecipients');
+		if (!rec)
+			throw badRequest(`Invalid recipient in '${name}': emailAddress.address is required.`, 'ErrorInvalidRecipients');
 		return rec;
 	});
 }
 
 const ALWAYS = new Set(['isRead', 'categories', 'flag', 'importance', 'inferenceClassification']);
-const DRAFT_ONLY = new Set(['subject', 'body', 'toRecipients', 'ccRecipients', 'bccRecipients', 'replyTo', 'from', 'sender', 'internetMessageHeaders']);
+const DRAFT_ONLY = new Set([
+	'subject',
+	'body',
+	'toRecipients',
+	'ccRecipients',
+	'bccRecipients',
+	'replyTo',
+	'from',
+	'sender',
+	'internetMessageHeaders',
+]);
 
 export function applyPatch(msg: StoredMessage, patch: Record<string, unknown>): void {
 	for (const [key, value] of Object.entries(patch)) {
 		if (key.startsWith('@odata.')) continue;
 		if (!ALWAYS.has(key) && !DRAFT_ONLY.has(key)) {
-			throw badRequest(`The property '${key}' does not exist on type 'microsoft.graph.message'. Make sure to only use property names that are defined by the type or mark the type as open type.`, 'RequestBodyRead');
+			throw badRequest(
+				`The property '${key}' does not exist on type 'microsoft.graph.message'. Make sure to only use property names that are defined by the type or mark the type as open type.`,
+				'RequestBodyRead',
+			);
 		}
 		if (DRAFT_ONLY.has(key) && !msg.isDraft) {
-			throw badRequest(`The property '${key}' can only be updated on a draft message.`, 'ErrorInvalidPropertyUpdateSentMessage');
+			throw badRequest(
+				`The property '${key}' can only be updated on a draft message.`,
+				'ErrorInvalidPropertyUpdateSentMessage',
+			);
 		}
 		switch (key) {
 			case 'isRead':
@@ -92,12 +132,20 @@ export function applyPatch(msg: StoredMessage, patch: Record<string, unknown>): 
 				break;
 			case 'flag': {
 				const status = (value as { flagStatus?: unknown } | null)?.flagStatus;
-				if (status !== 'notFlagged' && status !== 'flagged' && status !== 'complete') throw badRequest(`The string '${String(status)}' is not a valid enumeration type constant.`, 'RequestBodyRead');
+				if (status !== 'notFlagged' && status !== 'flagged' && status !== 'complete')
+					throw badRequest(
+						`The string '${String(status)}' is not a valid enumeration type constant.`,
+						'RequestBodyRead',
+					);
 				msg.flag = { flagStatus: status };
 				break;
 			}
 			case 'importance':
-				if (value !== 'low' && value !== 'normal' && value !== 'high') throw badRequest(`The string '${String(value)}' is not a valid enumeration type constant.`, 'RequestBodyRead');
+				if (value !== 'low' && value !== 'normal' && value !== 'high')
+					throw badRequest(
+						`The string '${String(value)}' is not a valid enumeration type constant.`,
+						'RequestBodyRead',
+					);
 				msg.importance = value;
 				break;
 			case 'inferenceClassification':
@@ -113,10 +161,14 @@ export function applyPatch(msg: StoredMessage, patch: Record<string, unknown>): 
 				msg.bodyType = String(b.contentType ?? 'text').toLowerCase() === 'html' ? 'html' : 'text';
 				break;
 			}
-			case 'toRecipients': case 'ccRecipients': case 'bccRecipients': case 'replyTo':
+			case 'toRecipients':
+			case 'ccRecipients':
+			case 'bccRecipients':
+			case 'replyTo':
 				msg[key] = recipients(value, key);
 				break;
-			case 'from': case 'sender':
+			case 'from':
+			case 'sender':
 				msg[key] = recipientFromJson(value);
 				break;
 			case 'internetMessageHeaders':
@@ -133,9 +185,13 @@ export function validHeaders(v: unknown): StoredMessage['internetMessageHeaders'
 	return v.map((h) => {
 		const name = (h as { name?: unknown })?.name;
 		const value = (h as { value?: unknown })?.value;
-		if (typeof name !== 'string' || typeof value !== 'string') throw badRequest('Each internet message header needs a name and a value.', 'InvalidInternetMessageHeader');
+		if (typeof name !== 'string' || typeof value !== 'string')
+			throw badRequest('Each internet message header needs a name and a value.', 'InvalidInternetMessageHeader');
 		if (!/^x-/i.test(name)) {
-			throw badRequest(`The internet message header name '${name}' should start with 'x-' or 'X-'.`, 'InvalidInternetMessageHeader');
+			throw badRequest(
+				`The internet message header name '${name}' should start with 'x-' or 'X-'.`,
+				'InvalidInternetMessageHeader',
+			);
 		}
 		return { name, value };
 	});
@@ -149,7 +205,8 @@ export function patchMessage(call: MailboxCall, msg: StoredMessage): EmuResponse
 
 export function destinationFolder(call: MailboxCall): MailFolder {
 	const dest = jsonBody<{ destinationId?: unknown }>(call).destinationId;
-	if (typeof dest !== 'string' || !dest) throw badRequest("The parameter 'destinationId' is required.", 'ErrorInvalidParameter');
+	if (typeof dest !== 'string' || !dest)
+		throw badRequest("The parameter 'destinationId' is required.", 'ErrorInvalidParameter');
 	const folder = findFolder(call.store, dest);
 	if (!folder) throw notFound();
 	return folder;
@@ -157,7 +214,8 @@ export function destinationFolder(call: MailboxCall): MailFolder {
 
 export function moveOrCopy(call: MailboxCall, msg: StoredMessage, action: 'move' | 'copy'): EmuResponse {
 	const folder = destinationFolder(call);
-	const result = action === 'move' ? moveMessage(call.store, msg, folder.id) : copyMessage(call.ctx, call.store, msg, folder.id);
+	const result =
+		action === 'move' ? moveMessage(call.store, msg, folder.id) : copyMessage(call.ctx, call.store, msg, folder.id);
 	return { status: 201, body: { '@odata.context': odataContext(call, 'messages/$entity'), ...messageJson(result) } };
 }
 
@@ -171,13 +229,20 @@ export function deleteMessage(call: MailboxCall, msg: StoredMessage): EmuRespons
 
 export function listAttachments(call: MailboxCall, msg: StoredMessage): EmuResponse {
 	const raw = call.query.get('$select');
-	const select = raw?.split(',').map((s) => s.trim()).filter(Boolean);
+	const select = raw
+		?.split(',')
+		.map((s) => s.trim())
+		.filter(Boolean);
 	const value = msg.attachments.map((a) => {
 		const full = attachmentJson(a, true);
 		if (!select) return full;
 		const out: Record<string, unknown> = { '@odata.type': full['@odata.type'], id: a.id };
 		for (const s of select) {
-			if (!(s in full)) throw badRequest(`Could not find a property named '${s}' on type 'microsoft.graph.attachment'.`, 'RequestBroker--ParseUri');
+			if (!(s in full))
+				throw badRequest(
+					`Could not find a property named '${s}' on type 'microsoft.graph.attachment'.`,
+					'RequestBroker--ParseUri',
+				);
 			out[s] = full[s];
 		}
 		return out;
@@ -194,7 +259,13 @@ export function findAttachment(msg: StoredMessage, id: string): StoredMessage['a
 export function getAttachment(call: MailboxCall, msg: StoredMessage, id: string, raw: boolean): EmuResponse {
 	const a = findAttachment(msg, id);
 	if (raw) return { status: 200, headers: { 'Content-Type': a.contentType }, body: a.content };
-	return { status: 200, body: { '@odata.context': odataContext(call, `messages('${msg.id}')/attachments/$entity`), ...attachmentJson(a, true) } };
+	return {
+		status: 200,
+		body: {
+			'@odata.context': odataContext(call, `messages('${msg.id}')/attachments/$entity`),
+			...attachmentJson(a, true),
+		},
+	};
 }
 
 export function deleteAttachment(call: MailboxCall, msg: StoredMessage, id: string): EmuResponse {

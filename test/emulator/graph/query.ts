@@ -15,16 +15,36 @@ export interface ListOptions {
 	expandAttachments: boolean;
 }
 
-const KNOWN = new Set(['$select', '$filter', '$orderby', '$search', '$top', '$skip', '$count', '$expand', '$skiptoken', '$deltatoken', 'changeType', '$format']);
+const KNOWN = new Set([
+	'$select',
+	'$filter',
+	'$orderby',
+	'$search',
+	'$top',
+	'$skip',
+	'$count',
+	'$expand',
+	'$skiptoken',
+	'$deltatoken',
+	'changeType',
+	'$format',
+]);
 
 export function parseSelect(q: URLSearchParams, type: 'message' | 'mailFolder'): string[] | undefined {
 	const raw = q.get('$select');
 	if (raw === null) return undefined;
 	const allowed = type === 'message' ? MESSAGE_PROPERTIES : FOLDER_PROPERTIES;
 	const out: string[] = [];
-	for (const part of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+	for (const part of raw
+		.split(',')
+		.map((s) => s.trim())
+		.filter(Boolean)) {
 		const name = allowed.find((p) => p.toLowerCase() === part.toLowerCase());
-		if (!name) throw badRequest(`Could not find a property named '${part}' on type 'microsoft.graph.${type}'.`, 'RequestBroker--ParseUri');
+		if (!name)
+			throw badRequest(
+				`Could not find a property named '${part}' on type 'microsoft.graph.${type}'.`,
+				'RequestBroker--ParseUri',
+			);
 		if (!out.includes(name)) out.push(name);
 	}
 	return out;
@@ -33,16 +53,25 @@ export function parseSelect(q: URLSearchParams, type: 'message' | 'mailFolder'):
 export function parseTop(q: URLSearchParams, max: number): number | undefined {
 	const raw = q.get('$top');
 	if (raw === null) return undefined;
-	if (!/^\d+$/.test(raw.trim())) throw badRequest(`Invalid value '${raw}' for $top query option found. The $top query option requires a non-negative integer value.`);
+	if (!/^\d+$/.test(raw.trim()))
+		throw badRequest(
+			`Invalid value '${raw}' for $top query option found. The $top query option requires a non-negative integer value.`,
+		);
 	const n = Number(raw);
-	if (n > max) throw badRequest(`The limit of '${max}' for Top query has been exceeded. The value from the incoming request is '${n}'.`);
+	if (n > max)
+		throw badRequest(
+			`The limit of '${max}' for Top query has been exceeded. The value from the incoming request is '${n}'.`,
+		);
 	if (n < 1) throw badRequest(`Invalid value '${raw}' for $top query option found.`);
 	return n;
 }
 
 export function parseListOptions(q: URLSearchParams, maxTop: number): ListOptions {
 	for (const key of q.keys()) {
-		if (key.startsWith('$') && !KNOWN.has(key)) throw badRequest(`Query option '${key}' is not allowed. To allow it, set the 'AllowedQueryOptions' property on EnableQueryAttribute or QueryValidationSettings.`);
+		if (key.startsWith('$') && !KNOWN.has(key))
+			throw badRequest(
+				`Query option '${key}' is not allowed. To allow it, set the 'AllowedQueryOptions' property on EnableQueryAttribute or QueryValidationSettings.`,
+			);
 	}
 	const select = parseSelect(q, 'message');
 	const rawFilter = q.get('$filter');
@@ -50,11 +79,16 @@ export function parseListOptions(q: URLSearchParams, maxTop: number): ListOption
 	const orderby: ListOptions['orderby'] = [];
 	const rawOrder = q.get('$orderby');
 	if (rawOrder !== null) {
-		for (const part of rawOrder.split(',').map((s) => s.trim()).filter(Boolean)) {
+		for (const part of rawOrder
+			.split(',')
+			.map((s) => s.trim())
+			.filter(Boolean)) {
 			const [name, dir, extra] = part.split(/\s+/);
 			const prop = Object.keys(SORTABLE).find((p) => p.toLowerCase() === name.toLowerCase());
-			if (!prop) throw badRequest(`Could not find a property named '${name.split('/')[0]}' on type 'microsoft.graph.message'.`);
-			if (extra || (dir && !/^(asc|desc)$/i.test(dir))) throw badRequest(`Syntax error at position ${part.length} in '${rawOrder}'.`);
+			if (!prop)
+				throw badRequest(`Could not find a property named '${name.split('/')[0]}' on type 'microsoft.graph.message'.`);
+			if (extra || (dir && !/^(asc|desc)$/i.test(dir)))
+				throw badRequest(`Syntax error at position ${part.length} in '${rawOrder}'.`);
 			orderby.push({ prop, desc: /^desc$/i.test(dir ?? '') });
 		}
 	}
@@ -63,8 +97,10 @@ export function parseListOptions(q: URLSearchParams, maxTop: number): ListOption
 	if (rawSearch !== null) {
 		const m = /^"(.*)"$/s.exec(rawSearch.trim());
 		search = (m ? m[1] : rawSearch).trim();
-		if (rawOrder !== null) throw badRequest('The query parameter \'$orderBy\' is not supported with \'$search\'.', 'ErrorInvalidUrlQuery');
-		if (rawFilter !== null) throw badRequest('The query parameter \'$filter\' is not supported with \'$search\'.', 'ErrorInvalidUrlQuery');
+		if (rawOrder !== null)
+			throw badRequest("The query parameter '$orderBy' is not supported with '$search'.", 'ErrorInvalidUrlQuery');
+		if (rawFilter !== null)
+			throw badRequest("The query parameter '$filter' is not supported with '$search'.", 'ErrorInvalidUrlQuery');
 	}
 	if (filter && orderby.length) {
 		// Exchange serves $filter+$orderby only when the sort properties lead the filter, in the same order.
@@ -74,20 +110,31 @@ export function parseListOptions(q: URLSearchParams, maxTop: number): ListOption
 		}
 	}
 	const rawSkip = q.get('$skip');
-	if (rawSkip !== null && !/^\d+$/.test(rawSkip)) throw badRequest(`Invalid value '${rawSkip}' for $skip query option found. The $skip query option requires a non-negative integer value.`);
-	if (rawSkip !== null && search !== undefined) throw badRequest('The query parameter \'$skip\' is not supported with \'$search\'.', 'ErrorInvalidUrlQuery');
+	if (rawSkip !== null && !/^\d+$/.test(rawSkip))
+		throw badRequest(
+			`Invalid value '${rawSkip}' for $skip query option found. The $skip query option requires a non-negative integer value.`,
+		);
+	if (rawSkip !== null && search !== undefined)
+		throw badRequest("The query parameter '$skip' is not supported with '$search'.", 'ErrorInvalidUrlQuery');
 	const skipToken = q.get('$skiptoken');
 	let skip = rawSkip !== null ? Number(rawSkip) : 0;
 	if (skipToken !== null) {
-		const n = Number(Buffer.from(skipToken, 'base64url').toString('utf8').replace(/^skip:/, ''));
+		const n = Number(
+			Buffer.from(skipToken, 'base64url')
+				.toString('utf8')
+				.replace(/^skip:/, ''),
+		);
 		if (!Number.isInteger(n) || n < 0) throw badRequest('The $skiptoken is invalid.');
 		skip = n;
 	}
 	const rawCount = q.get('$count');
-	if (rawCount !== null && !/^(true|false)$/i.test(rawCount)) throw badRequest(`'${rawCount}' is not a valid count option.`);
+	if (rawCount !== null && !/^(true|false)$/i.test(rawCount))
+		throw badRequest(`'${rawCount}' is not a valid count option.`);
 	const expand = q.get('$expand');
 	if (expand !== null && !/^attachments(\(.*\))?$/i.test(expand.trim())) {
-		throw badRequest(`Parsing OData Select and Expand failed: Could not find a property named '${expand}' on type 'microsoft.graph.message'.`);
+		throw badRequest(
+			`Parsing OData Select and Expand failed: Could not find a property named '${expand}' on type 'microsoft.graph.message'.`,
+		);
 	}
 	return {
 		select,
@@ -102,7 +149,11 @@ export function parseListOptions(q: URLSearchParams, maxTop: number): ListOption
 }
 
 /** Whether the request reads content beyond Mail.ReadBasic (body, preview, attachments), or may (no $select). */
-export function needsBody(opts: { select?: string[]; expandAttachments?: boolean; search?: string }): 'yes' | 'no' | 'unless-basic' {
+export function needsBody(opts: {
+	select?: string[];
+	expandAttachments?: boolean;
+	search?: string;
+}): 'yes' | 'no' | 'unless-basic' {
 	if (opts.expandAttachments) return 'yes';
 	if (opts.select) return opts.select.some((s) => BODY_PROPERTIES.has(s)) ? 'yes' : 'no';
 	return 'unless-basic';

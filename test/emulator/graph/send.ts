@@ -13,7 +13,8 @@ const ADDRESS = /^[^\s@<>(),;:"]+@[^\s@<>(),;:"]+\.[^\s@<>(),;:"]+$/;
 
 function recipientList(v: unknown, name: string): Recipient[] {
 	if (v === undefined || v === null) return [];
-	if (!Array.isArray(v)) throw badRequest(`Invalid value for '${name}': a collection of recipients is expected.`, 'RequestBodyRead');
+	if (!Array.isArray(v))
+		throw badRequest(`Invalid value for '${name}': a collection of recipients is expected.`, 'RequestBodyRead');
 	return v.map((r) => {
 		const rec = recipientFromJson(r);
 		if (!rec || !ADDRESS.test(rec.address)) {
@@ -36,11 +37,15 @@ export function fileAttachment(ctx: EmulatorContext, a: unknown): StoredAttachme
 	const x = (a ?? {}) as Record<string, unknown>;
 	const type = String(x['@odata.type'] ?? '').toLowerCase();
 	if (type !== '#microsoft.graph.fileattachment') {
-		throw badRequest("The attachment's '@odata.type' must be '#microsoft.graph.fileAttachment' (item and reference attachments are not emulated).", 'ErrorInvalidRequest');
+		throw badRequest(
+			"The attachment's '@odata.type' must be '#microsoft.graph.fileAttachment' (item and reference attachments are not emulated).",
+			'ErrorInvalidRequest',
+		);
 	}
-	if (typeof x.name !== 'string' || !x.name) throw badRequest('The attachment name is required.', 'ErrorInvalidRequest');
+	if (typeof x.name !== 'string' || !x.name)
+		throw badRequest('The attachment name is required.', 'ErrorInvalidRequest');
 	if (typeof x.contentBytes !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(x.contentBytes.replace(/\s/g, ''))) {
-		throw badRequest('Cannot convert the literal to the expected type \'Edm.Binary\'.', 'RequestBodyRead');
+		throw badRequest("Cannot convert the literal to the expected type 'Edm.Binary'.", 'RequestBodyRead');
 	}
 	const content = Buffer.from(x.contentBytes, 'base64');
 	return {
@@ -56,7 +61,12 @@ export function fileAttachment(ctx: EmulatorContext, a: unknown): StoredAttachme
 }
 
 /** A Graph `message` resource from a request body, as far as mail clients set it. */
-export function messageFromJson(ctx: EmulatorContext, mailbox: Mailbox, json: Record<string, unknown>, claims?: AccessTokenClaims): NewMessage {
+export function messageFromJson(
+	ctx: EmulatorContext,
+	mailbox: Mailbox,
+	json: Record<string, unknown>,
+	claims?: AccessTokenClaims,
+): NewMessage {
 	const body = json.body as { contentType?: unknown; content?: unknown } | undefined;
 	const importance = json.importance ?? 'normal';
 	if (importance !== 'low' && importance !== 'normal' && importance !== 'high') {
@@ -98,7 +108,9 @@ export function messageFromJson(ctx: EmulatorContext, mailbox: Mailbox, json: Re
 /** Tenant mailboxes an address reaches: a mailbox, or the members of a mail-enabled group. */
 function resolveTargets(ctx: EmulatorContext, address: string): Mailbox[] {
 	const lower = address.toLowerCase();
-	const box = findMailbox(ctx.state, lower) ?? ctx.state.mailboxes.find((m) => `${m.alias}@${ctx.state.tenant.domain}`.toLowerCase() === lower);
+	const box =
+		findMailbox(ctx.state, lower) ??
+		ctx.state.mailboxes.find((m) => `${m.alias}@${ctx.state.tenant.domain}`.toLowerCase() === lower);
 	if (box) return [box];
 	const group = ctx.state.groups.find((g) => g.primarySmtpAddress.toLowerCase() === lower);
 	if (group) return ctx.state.mailboxes.filter((m) => group.memberIds.includes(m.id));
@@ -133,7 +145,10 @@ export function deliver(ctx: EmulatorContext, m: NewMessage, folder = 'inbox'): 
 
 function requireRecipients(m: NewMessage): void {
 	if (!m.toRecipients?.length && !m.ccRecipients?.length && !m.bccRecipients?.length) {
-		throw badRequest("At least one recipient isn't valid., A message can't be sent because it contains no recipients.", 'ErrorInvalidRecipients');
+		throw badRequest(
+			"At least one recipient isn't valid., A message can't be sent because it contains no recipients.",
+			'ErrorInvalidRecipients',
+		);
 	}
 }
 
@@ -141,15 +156,25 @@ function submit(call: MailboxCall, m: NewMessage, saveToSentItems: boolean): voi
 	requireRecipients(m);
 	const now = isoNow(call.ctx);
 	const sent: NewMessage = { ...m, sentDateTime: now, receivedDateTime: now, isDraft: false };
-	if (saveToSentItems) insertMessage(call.ctx, call.store, wellKnown(call.store, 'sentitems').id, { ...sent, isRead: true });
+	if (saveToSentItems)
+		insertMessage(call.ctx, call.store, wellKnown(call.store, 'sentitems').id, { ...sent, isRead: true });
 	deliver(call.ctx, sent);
 }
 
 export function sendMail(call: MailboxCall): EmuResponse {
 	const json = jsonBody<{ message?: unknown; saveToSentItems?: unknown }>(call);
-	if (!json.message || typeof json.message !== 'object') throw badRequest('Empty Payload. JSON content expected.', 'ErrorInvalidRequest');
-	if (json.saveToSentItems !== undefined && typeof json.saveToSentItems !== 'boolean' && json.saveToSentItems !== 'true' && json.saveToSentItems !== 'false') {
-		throw badRequest("Cannot convert a primitive value to the expected type 'Edm.Boolean'. See the inner exception for more details.", 'RequestBodyRead');
+	if (!json.message || typeof json.message !== 'object')
+		throw badRequest('Empty Payload. JSON content expected.', 'ErrorInvalidRequest');
+	if (
+		json.saveToSentItems !== undefined &&
+		typeof json.saveToSentItems !== 'boolean' &&
+		json.saveToSentItems !== 'true' &&
+		json.saveToSentItems !== 'false'
+	) {
+		throw badRequest(
+			"Cannot convert a primitive value to the expected type 'Edm.Boolean'. See the inner exception for more details.",
+			'RequestBodyRead',
+		);
 	}
 	const m = messageFromJson(call.ctx, call.mailbox, json.message as Record<string, unknown>, call.claims);
 	submit(call, m, json.saveToSentItems !== false && json.saveToSentItems !== 'false');
@@ -199,7 +224,8 @@ function compose(call: MailboxCall, original: StoredMessage, kind: ReplyKind): N
 	};
 	if (json.message) {
 		const extra = messageFromJson(call.ctx, call.mailbox, { ...json.message, from: undefined });
-		if (extra.toRecipients?.length) m.toRecipients = kind === 'forward' ? [...(m.toRecipients ?? []), ...extra.toRecipients] : extra.toRecipients;
+		if (extra.toRecipients?.length)
+			m.toRecipients = kind === 'forward' ? [...(m.toRecipients ?? []), ...extra.toRecipients] : extra.toRecipients;
 		if (extra.ccRecipients?.length) m.ccRecipients = extra.ccRecipients;
 		if (extra.bccRecipients?.length) m.bccRecipients = extra.bccRecipients;
 		if (extra.attachments?.length) m.attachments = [...(m.attachments ?? []), ...extra.attachments];
@@ -215,7 +241,11 @@ export function replyOrForward(call: MailboxCall, original: StoredMessage, kind:
 }
 
 export function createReplyOrForward(call: MailboxCall, original: StoredMessage, kind: ReplyKind): EmuResponse {
-	const draft = insertMessage(call.ctx, call.store, wellKnown(call.store, 'drafts').id, { ...compose(call, original, kind), isDraft: true, isRead: true });
+	const draft = insertMessage(call.ctx, call.store, wellKnown(call.store, 'drafts').id, {
+		...compose(call, original, kind),
+		isDraft: true,
+		isRead: true,
+	});
 	return { status: 201, body: { '@odata.context': odataContext(call, 'messages/$entity'), ...messageJson(draft) } };
 }
 
@@ -223,7 +253,12 @@ export function createReplyOrForward(call: MailboxCall, original: StoredMessage,
 export function createDraft(call: MailboxCall, folderId: string | undefined): EmuResponse {
 	const json = jsonBody(call);
 	const m = messageFromJson(call.ctx, call.mailbox, json, call.claims);
-	const draft = insertMessage(call.ctx, call.store, folderId ?? wellKnown(call.store, 'drafts').id, { ...m, isDraft: true, isRead: true });
-	if (json.isRead !== undefined || json.flag !== undefined) applyPatch(draft, { isRead: json.isRead ?? true, ...(json.flag ? { flag: json.flag } : {}) });
+	const draft = insertMessage(call.ctx, call.store, folderId ?? wellKnown(call.store, 'drafts').id, {
+		...m,
+		isDraft: true,
+		isRead: true,
+	});
+	if (json.isRead !== undefined || json.flag !== undefined)
+		applyPatch(draft, { isRead: json.isRead ?? true, ...(json.flag ? { flag: json.flag } : {}) });
 	return { status: 201, body: { '@odata.context': odataContext(call, 'messages/$entity'), ...messageJson(draft) } };
 }

@@ -3,18 +3,51 @@ import type { MailboxStore, MailFolder, Recipient, StoredAttachment, StoredMessa
 import { childFolders, messagesIn, parentOf } from './store';
 
 export const MESSAGE_PROPERTIES = [
-	'id', 'createdDateTime', 'lastModifiedDateTime', 'changeKey', 'categories', 'receivedDateTime', 'sentDateTime',
-	'hasAttachments', 'internetMessageId', 'subject', 'bodyPreview', 'importance', 'parentFolderId', 'conversationId',
-	'conversationIndex', 'isDeliveryReceiptRequested', 'isReadReceiptRequested', 'isRead', 'isDraft', 'webLink',
-	'inferenceClassification', 'body', 'uniqueBody', 'sender', 'from', 'toRecipients', 'ccRecipients',
-	'bccRecipients', 'replyTo', 'flag', 'internetMessageHeaders',
+	'id',
+	'createdDateTime',
+	'lastModifiedDateTime',
+	'changeKey',
+	'categories',
+	'receivedDateTime',
+	'sentDateTime',
+	'hasAttachments',
+	'internetMessageId',
+	'subject',
+	'bodyPreview',
+	'importance',
+	'parentFolderId',
+	'conversationId',
+	'conversationIndex',
+	'isDeliveryReceiptRequested',
+	'isReadReceiptRequested',
+	'isRead',
+	'isDraft',
+	'webLink',
+	'inferenceClassification',
+	'body',
+	'uniqueBody',
+	'sender',
+	'from',
+	'toRecipients',
+	'ccRecipients',
+	'bccRecipients',
+	'replyTo',
+	'flag',
+	'internetMessageHeaders',
 ];
 /** Returned only when selected, as Graph does. */
 const SELECT_ONLY = new Set(['internetMessageHeaders', 'uniqueBody']);
 export const BODY_PROPERTIES = new Set(['body', 'uniqueBody', 'bodyPreview']);
 
 export const FOLDER_PROPERTIES = [
-	'id', 'displayName', 'parentFolderId', 'childFolderCount', 'unreadItemCount', 'totalItemCount', 'sizeInBytes', 'isHidden',
+	'id',
+	'displayName',
+	'parentFolderId',
+	'childFolderCount',
+	'unreadItemCount',
+	'totalItemCount',
+	'sizeInBytes',
+	'isHidden',
 ];
 
 function address(r: Recipient | undefined): unknown {
@@ -40,10 +73,15 @@ function textToHtml(text: string): string {
 	return `<html><head>\r\n<meta http-equiv="Content-Type" content="text/html; charset=utf-8"></head><body>${escaped.replace(/\n/g, '<br>')}</body></html>`;
 }
 
-export function bodyAs(msg: StoredMessage, want: 'text' | 'html' | undefined): { contentType: string; content: string } {
+export function bodyAs(
+	msg: StoredMessage,
+	want: 'text' | 'html' | undefined,
+): { contentType: string; content: string } {
 	const type = want ?? msg.bodyType;
 	if (type === msg.bodyType) return { contentType: type, content: msg.body };
-	return type === 'text' ? { contentType: 'text', content: htmlToText(msg.body) } : { contentType: 'html', content: textToHtml(msg.body) };
+	return type === 'text'
+		? { contentType: 'text', content: htmlToText(msg.body) }
+		: { contentType: 'html', content: textToHtml(msg.body) };
 }
 
 export function hasAttachments(msg: StoredMessage): boolean {
@@ -81,7 +119,8 @@ export function messageJson(msg: StoredMessage, view: MessageView = {}): Record<
 		isReadReceiptRequested: () => false,
 		isRead: () => msg.isRead,
 		isDraft: () => msg.isDraft,
-		webLink: () => `https://outlook.office365.com/owa/?ItemID=${encodeURIComponent(msg.id)}&exvsurl=1&viewmodel=ReadMessageItem`,
+		webLink: () =>
+			`https://outlook.office365.com/owa/?ItemID=${encodeURIComponent(msg.id)}&exvsurl=1&viewmodel=ReadMessageItem`,
 		inferenceClassification: () => 'focused',
 		body: () => bodyAs(msg, view.bodyType),
 		uniqueBody: () => bodyAs(msg, view.bodyType),
@@ -95,7 +134,9 @@ export function messageJson(msg: StoredMessage, view: MessageView = {}): Record<
 		internetMessageHeaders: () => msg.internetMessageHeaders.map((h) => ({ ...h })),
 	};
 	const out: Record<string, unknown> = { '@odata.etag': `W/"${msg.changeKey}"` };
-	const names = view.select ? ['id', ...view.select.filter((s) => s !== 'id')] : MESSAGE_PROPERTIES.filter((p) => !SELECT_ONLY.has(p));
+	const names = view.select
+		? ['id', ...view.select.filter((s) => s !== 'id')]
+		: MESSAGE_PROPERTIES.filter((p) => !SELECT_ONLY.has(p));
 	for (const name of names) {
 		if (view.withoutBody && BODY_PROPERTIES.has(name)) continue;
 		out[name] = all[name]();

@@ -72,7 +72,8 @@ export function wellKnown(store: MailboxStore, name: string): MailFolder {
 /** Well-known name, id or display name (scenario seeding and admin operations), created under the root when new. */
 export function folderForAdmin(store: MailboxStore, ref: string | undefined): MailFolder {
 	const name = ref ?? 'inbox';
-	const found = findFolder(store, name) ?? store.folders.find((f) => f.displayName.toLowerCase() === name.toLowerCase());
+	const found =
+		findFolder(store, name) ?? store.folders.find((f) => f.displayName.toLowerCase() === name.toLowerCase());
 	if (found) return found;
 	return createFolder(store, name, undefined);
 }
@@ -84,7 +85,9 @@ export function createFolder(store: MailboxStore, displayName: string, parentFol
 }
 
 export function childFolders(store: MailboxStore, parentId: string): MailFolder[] {
-	return store.folders.filter((f) => f.wellKnownName !== 'msgfolderroot' && f.id !== parentId && parentOf(store, f) === parentId);
+	return store.folders.filter(
+		(f) => f.wellKnownName !== 'msgfolderroot' && f.id !== parentId && parentOf(store, f) === parentId,
+	);
 }
 
 export function domainOf(state: EmulatorState): string {
@@ -114,7 +117,12 @@ export interface NewMessage {
 	internetMessageId?: string;
 }
 
-export function insertMessage(ctx: EmulatorContext, store: MailboxStore, folderId: string, m: NewMessage): StoredMessage {
+export function insertMessage(
+	ctx: EmulatorContext,
+	store: MailboxStore,
+	folderId: string,
+	m: NewMessage,
+): StoredMessage {
 	const now = new Date(ctx.clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
 	const version = nextVersion(store);
 	const msg: StoredMessage = {
@@ -178,7 +186,12 @@ export function moveMessage(store: MailboxStore, msg: StoredMessage, folderId: s
 	return moved;
 }
 
-export function copyMessage(ctx: EmulatorContext, store: MailboxStore, msg: StoredMessage, folderId: string): StoredMessage {
+export function copyMessage(
+	ctx: EmulatorContext,
+	store: MailboxStore,
+	msg: StoredMessage,
+	folderId: string,
+): StoredMessage {
 	const version = nextVersion(store);
 	const copy: StoredMessage = {
 		...msg,

@@ -2,7 +2,11 @@
 import type { Scenario } from '../core/scenario';
 import { startEmulator, type EmulatorHandle } from '../index';
 
-export const TENANT = { id: '7d7a9a63-2f6b-4b5e-9f43-111111111111', domain: 'contoso.onmicrosoft.com', displayName: 'Contoso' };
+export const TENANT = {
+	id: '7d7a9a63-2f6b-4b5e-9f43-111111111111',
+	domain: 'contoso.onmicrosoft.com',
+	displayName: 'Contoso',
+};
 export const MAILER_SECRET = 'mailer-secret-value-0123456789';
 export const READER_SECRET = 'reader-secret-value-0123456789';
 export const BASIC_SECRET = 'basic-secret-value-0123456789';
@@ -11,19 +15,81 @@ export const SCENARIO: Scenario = {
 	name: 'graph-tests',
 	tenant: TENANT,
 	mailboxes: [
-		{ key: 'shared', id: 'a1f4c3e2-0000-4000-8000-000000000001', upn: 'notifications@contoso.onmicrosoft.com', displayName: 'Logic App Notifications', type: 'SharedMailbox', folders: [{ displayName: 'Invoices', parent: 'inbox' }] },
-		{ key: 'alice', id: 'a1f4c3e2-0000-4000-8000-000000000002', upn: 'alice@contoso.onmicrosoft.com', displayName: 'Alice', password: 'alice-password-1' },
+		{
+			key: 'shared',
+			id: 'a1f4c3e2-0000-4000-8000-000000000001',
+			upn: 'notifications@contoso.onmicrosoft.com',
+			displayName: 'Logic App Notifications',
+			type: 'SharedMailbox',
+			folders: [{ displayName: 'Invoices', parent: 'inbox' }],
+		},
+		{
+			key: 'alice',
+			id: 'a1f4c3e2-0000-4000-8000-000000000002',
+			upn: 'alice@contoso.onmicrosoft.com',
+			displayName: 'Alice',
+			password: 'alice-password-1',
+		},
 		{ key: 'bob', id: 'a1f4c3e2-0000-4000-8000-000000000003', upn: 'bob@contoso.onmicrosoft.com', displayName: 'Bob' },
 	],
-	groups: [{ key: 'team', id: 'a1f4c3e2-0000-4000-8000-0000000000aa', displayName: 'Team', primarySmtpAddress: 'team@contoso.onmicrosoft.com', members: ['alice', 'bob'] }],
+	groups: [
+		{
+			key: 'team',
+			id: 'a1f4c3e2-0000-4000-8000-0000000000aa',
+			displayName: 'Team',
+			primarySmtpAddress: 'team@contoso.onmicrosoft.com',
+			members: ['alice', 'bob'],
+		},
+	],
 	apps: [
-		{ key: 'mailer', appId: 'b2e5d4f3-0000-4000-8000-000000000001', servicePrincipalId: 'b2e5d4f3-0000-4000-8000-0000000000f1', displayName: 'Mailer', secrets: [{ value: MAILER_SECRET }], applicationPermissions: ['Mail.ReadWrite', 'Mail.Send'] },
-		{ key: 'reader', appId: 'b2e5d4f3-0000-4000-8000-000000000002', servicePrincipalId: 'b2e5d4f3-0000-4000-8000-0000000000f2', displayName: 'Reader', secrets: [{ value: READER_SECRET }], applicationPermissions: ['Mail.Read'] },
-		{ key: 'delegate', appId: 'b2e5d4f3-0000-4000-8000-000000000004', servicePrincipalId: 'b2e5d4f3-0000-4000-8000-0000000000f4', displayName: 'Delegate', publicClient: true, delegatedPermissions: ['Mail.ReadWrite', 'Mail.Send', 'Mail.ReadWrite.Shared', 'Mail.Send.Shared', 'User.Read', 'offline_access'] },
-		{ key: 'basic', appId: 'b2e5d4f3-0000-4000-8000-000000000003', servicePrincipalId: 'b2e5d4f3-0000-4000-8000-0000000000f3', displayName: 'Basic', secrets: [{ value: BASIC_SECRET }], applicationPermissions: ['Mail.ReadBasic'] },
+		{
+			key: 'mailer',
+			appId: 'b2e5d4f3-0000-4000-8000-000000000001',
+			servicePrincipalId: 'b2e5d4f3-0000-4000-8000-0000000000f1',
+			displayName: 'Mailer',
+			secrets: [{ value: MAILER_SECRET }],
+			applicationPermissions: ['Mail.ReadWrite', 'Mail.Send'],
+		},
+		{
+			key: 'reader',
+			appId: 'b2e5d4f3-0000-4000-8000-000000000002',
+			servicePrincipalId: 'b2e5d4f3-0000-4000-8000-0000000000f2',
+			displayName: 'Reader',
+			secrets: [{ value: READER_SECRET }],
+			applicationPermissions: ['Mail.Read'],
+		},
+		{
+			key: 'delegate',
+			appId: 'b2e5d4f3-0000-4000-8000-000000000004',
+			servicePrincipalId: 'b2e5d4f3-0000-4000-8000-0000000000f4',
+			displayName: 'Delegate',
+			publicClient: true,
+			delegatedPermissions: [
+				'Mail.ReadWrite',
+				'Mail.Send',
+				'Mail.ReadWrite.Shared',
+				'Mail.Send.Shared',
+				'User.Read',
+				'offline_access',
+			],
+		},
+		{
+			key: 'basic',
+			appId: 'b2e5d4f3-0000-4000-8000-000000000003',
+			servicePrincipalId: 'b2e5d4f3-0000-4000-8000-0000000000f3',
+			displayName: 'Basic',
+			secrets: [{ value: BASIC_SECRET }],
+			applicationPermissions: ['Mail.ReadBasic'],
+		},
 	],
 	exchange: {
-		mailboxPermissions: [{ mailbox: 'notifications@contoso.onmicrosoft.com', user: 'alice@contoso.onmicrosoft.com', accessRights: ['FullAccess', 'SendAs'] }],
+		mailboxPermissions: [
+			{
+				mailbox: 'notifications@contoso.onmicrosoft.com',
+				user: 'alice@contoso.onmicrosoft.com',
+				accessRights: ['FullAccess', 'SendAs'],
+			},
+		],
 	},
 };
 
@@ -38,11 +104,20 @@ export interface Kit {
 	/** Alice's delegated token (ROPC through the delegate public client). */
 	delegatedToken(): Promise<string>;
 	/** fetch against `${base}/v1.0${path}` (or an absolute URL) with the app's token. */
-	call(method: string, path: string, opts?: { body?: unknown; headers?: Record<string, string>; app?: 'mailer' | 'reader' | 'basic' | null }): Promise<{ status: number; headers: Headers; json: any; text: string }>;
+	call(
+		method: string,
+		path: string,
+		opts?: { body?: unknown; headers?: Record<string, string>; app?: 'mailer' | 'reader' | 'basic' | null },
+	): Promise<{ status: number; headers: Headers; json: any; text: string }>;
 }
 
 export async function startKit(opts: { latencyMs?: number; scenario?: Scenario } = {}): Promise<Kit> {
-	const emu = await startEmulator({ scenario: opts.scenario ?? SCENARIO, port: 0, httpPort: 0, latencyMs: opts.latencyMs });
+	const emu = await startEmulator({
+		scenario: opts.scenario ?? SCENARIO,
+		port: 0,
+		httpPort: 0,
+		latencyMs: opts.latencyMs,
+	});
 	const base = emu.info.graphBaseUrl;
 	const tokens = new Map<string, string>();
 	const secrets = { mailer: MAILER_SECRET, reader: READER_SECRET, basic: BASIC_SECRET };
@@ -54,7 +129,12 @@ export async function startKit(opts: { latencyMs?: number; scenario?: Scenario }
 		const res = await fetch(`${emu.info.authorityHost}/${TENANT.id}/oauth2/v2.0/token`, {
 			method: 'POST',
 			headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-			body: new URLSearchParams({ grant_type: 'client_credentials', client_id: appIds[app], client_secret: secrets[app], scope: `${base}/.default` }),
+			body: new URLSearchParams({
+				grant_type: 'client_credentials',
+				client_id: appIds[app],
+				client_secret: secrets[app],
+				scope: `${base}/.default`,
+			}),
 		});
 		const json = (await res.json()) as { access_token?: string };
 		if (!json.access_token) throw new Error(`token request failed: ${JSON.stringify(json)}`);
@@ -82,7 +162,8 @@ export async function startKit(opts: { latencyMs?: number; scenario?: Scenario }
 		if (o.app !== null) headers.Authorization = `Bearer ${await token(o.app ?? 'mailer')}`;
 		let body: string | Buffer | undefined;
 		if (o.body !== undefined) {
-			body = Buffer.isBuffer(o.body) || typeof o.body === 'string' ? (o.body as string | Buffer) : JSON.stringify(o.body);
+			body =
+				Buffer.isBuffer(o.body) || typeof o.body === 'string' ? (o.body as string | Buffer) : JSON.stringify(o.body);
 			headers['Content-Type'] ??= 'application/json';
 		}
 		const res = await fetch(/^https:/.test(path) ? path : `${base}/v1.0${path}`, { method, headers, body });

@@ -13,7 +13,9 @@ interface Counter {
 
 const counters = new WeakMap<EmulatorContext, Map<string, Counter>>();
 
-export type Admission = { ok: true; release: () => void } | { ok: false; status: 429; message: string; retryAfter: number };
+export type Admission =
+	| { ok: true; release: () => void }
+	| { ok: false; status: 429; message: string; retryAfter: number };
 
 export function admit(ctx: EmulatorContext, appId: string, mailboxId: string): Admission {
 	let byKey = counters.get(ctx);

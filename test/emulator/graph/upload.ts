@@ -44,11 +44,21 @@ function sessionsOf(ctx: EmulatorContext): Map<string, UploadSession> {
 export function addAttachment(call: MailboxCall, msg: StoredMessage): EmuResponse {
 	const att = fileAttachment(call.ctx, jsonBody(call));
 	if (att.size > 3 * 1024 * 1024) {
-		throw new GraphFault(413, 'ErrorRequestEntityTooLarge', 'Attachments larger than 3 MB must be uploaded with an upload session.');
+		throw new GraphFault(
+			413,
+			'ErrorRequestEntityTooLarge',
+			'Attachments larger than 3 MB must be uploaded with an upload session.',
+		);
 	}
 	msg.attachments.push(att);
 	touch(call.ctx, call.store, msg);
-	return { status: 201, body: { '@odata.context': odataContext(call, `messages('${msg.id}')/attachments/$entity`), ...attachmentJson(att, true) } };
+	return {
+		status: 201,
+		body: {
+			'@odata.context': odataContext(call, `messages('${msg.id}')/attachments/$entity`),
+			...attachmentJson(att, true),
+		},
+	};
 }
 
 /** Graph's upload URLs live on outlook.office.com, not graph.microsoft.com: here, `localhost` vs `127.0.0.1`. */
@@ -61,13 +71,20 @@ function uploadHost(baseUrl: string): string {
 
 export function createUploadSession(call: MailboxCall, msg: StoredMessage): EmuResponse {
 	const item = jsonBody<{ AttachmentItem?: Record<string, unknown> }>(call).AttachmentItem;
-	if (!item || typeof item !== 'object') throw badRequest("The parameter 'AttachmentItem' is required.", 'ErrorInvalidParameter');
-	if (String(item.attachmentType ?? '').toLowerCase() !== 'file') throw badRequest("Only attachmentType 'file' can be uploaded in a session.", 'ErrorInvalidParameter');
-	if (typeof item.name !== 'string' || !item.name) throw badRequest('The attachment name is required.', 'ErrorInvalidParameter');
+	if (!item || typeof item !== 'object')
+		throw badRequest("The parameter 'AttachmentItem' is required.", 'ErrorInvalidParameter');
+	if (String(item.attachmentType ?? '').toLowerCase() !== 'file')
+		throw badRequest("Only attachmentType 'file' can be uploaded in a session.", 'ErrorInvalidParameter');
+	if (typeof item.name !== 'string' || !item.name)
+		throw badRequest('The attachment name is required.', 'ErrorInvalidParameter');
 	const size = Number(item.size);
-	if (!Number.isInteger(size) || size <= 0) throw badRequest('The attachment size must be a positive integer.', 'ErrorInvalidParameter');
+	if (!Number.isInteger(size) || size <= 0)
+		throw badRequest('The attachment size must be a positive integer.', 'ErrorInvalidParameter');
 	if (size > MAX_ATTACHMENT_BYTES) {
-		throw badRequest(`The attachment size ${size} exceeds the maximum of ${MAX_ATTACHMENT_BYTES} bytes (150 MB).`, 'ErrorAttachmentSizeShouldNotExceedMaximumSize');
+		throw badRequest(
+			`The attachment size ${size} exceeds the maximum of ${MAX_ATTACHMENT_BYTES} bytes (150 MB).`,
+			'ErrorAttachmentSizeShouldNotExceedMaximumSize',
+		);
 	}
 	const session: UploadSession = {
 		id: newOpaqueToken(18),
@@ -75,7 +92,8 @@ export function createUploadSession(call: MailboxCall, msg: StoredMessage): EmuR
 		mailboxId: call.mailbox.id,
 		messageId: msg.id,
 		name: item.name,
-		contentType: typeof item.contentType === 'string' && item.contentType ? item.contentType : 'application/octet-stream',
+		contentType:
+			typeof item.contentType === 'string' && item.contentType ? item.contentType : 'application/octet-stream',
 		isInline: item.isInline === true,
 		contentId: typeof item.contentId === 'string' ? item.contentId : undefined,
 		size,
@@ -112,16 +130,28 @@ export function handleUpload(ctx: EmulatorContext, req: EmuRequest): EmuResponse
 	req.logTags.kind = 'upload';
 	const seg = splitPath(req.rawPath);
 	// api, gv1.0, users, {mailbox}, messages, {message}, AttachmentSessions, {session}
-	if (seg.length !== 8 || seg[2] !== 'users' || seg[4] !== 'messages' || seg[6].toLowerCase() !== 'attachmentsessions') {
+	if (
+		seg.length !== 8 ||
+		seg[2] !== 'users' ||
+		seg[4] !== 'messages' ||
+		seg[6].toLowerCase() !== 'attachmentsessions'
+	) {
 		return fail(ctx, 404, 'ResourceNotFound', 'The upload session URL is not valid.');
 	}
 	if (req.headers.authorization !== undefined) {
-		return fail(ctx, 401, 'InvalidAudienceForResource', `The audience claim value is invalid for current resource. Upload session URLs authenticate with their own token and must be called without an Authorization header.`);
+		return fail(
+			ctx,
+			401,
+			'InvalidAudienceForResource',
+			`The audience claim value is invalid for current resource. Upload session URLs authenticate with their own token and must be called without an Authorization header.`,
+		);
 	}
 	const store = sessionsOf(ctx);
 	const s = store.get(seg[7]);
-	if (!s || s.mailboxId !== seg[3] || s.messageId !== seg[5]) return fail(ctx, 404, 'ErrorItemNotFound', 'The upload session was not found or has expired.');
-	if (req.query.get('authtoken') !== s.token) return fail(ctx, 401, 'InvalidAuthenticationToken', 'The upload session token is missing or invalid.');
+	if (!s || s.mailboxId !== seg[3] || s.messageId !== seg[5])
+		return fail(ctx, 404, 'ErrorItemNotFound', 'The upload session was not found or has expired.');
+	if (req.query.get('authtoken') !== s.token)
+		return fail(ctx, 401, 'InvalidAuthenticationToken', 'The upload session token is missing or invalid.');
 	req.logTags.mailbox = ctx.state.mailboxes.find((m) => m.id === s.mailboxId)?.upn;
 	const method = req.method.toUpperCase();
 	if (method === 'GET') return { status: 200, body: sessionStatus(req, s) };
@@ -129,22 +159,56 @@ export function handleUpload(ctx: EmulatorContext, req: EmuRequest): EmuResponse
 		store.delete(s.id);
 		return { status: 204 };
 	}
-	if (method !== 'PUT') return fail(ctx, 405, 'ErrorInvalidRequest', `The HTTP method '${method}' is not supported for upload sessions.`);
+	if (method !== 'PUT')
+		return fail(ctx, 405, 'ErrorInvalidRequest', `The HTTP method '${method}' is not supported for upload sessions.`);
 
 	const range = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(req.headers['content-range']?.trim() ?? '');
-	if (!range) return fail(ctx, 400, 'ErrorInvalidContentRange', 'The Content-Range header is missing or malformed; expected "bytes start-end/total".');
+	if (!range)
+		return fail(
+			ctx,
+			400,
+			'ErrorInvalidContentRange',
+			'The Content-Range header is missing or malformed; expected "bytes start-end/total".',
+		);
 	const [start, end, total] = [Number(range[1]), Number(range[2]), Number(range[3])];
 	const length = end - start + 1;
-	if (total !== s.size) return fail(ctx, 400, 'ErrorInvalidContentRange', `The total size ${total} does not match the session's attachment size ${s.size}.`);
-	if (length <= 0 || end >= s.size) return fail(ctx, 400, 'ErrorInvalidContentRange', `The range ${start}-${end} is not within the attachment's ${s.size} bytes.`);
+	if (total !== s.size)
+		return fail(
+			ctx,
+			400,
+			'ErrorInvalidContentRange',
+			`The total size ${total} does not match the session's attachment size ${s.size}.`,
+		);
+	if (length <= 0 || end >= s.size)
+		return fail(
+			ctx,
+			400,
+			'ErrorInvalidContentRange',
+			`The range ${start}-${end} is not within the attachment's ${s.size} bytes.`,
+		);
 	if (length >= MAX_CHUNK_BYTES || req.body.length >= MAX_CHUNK_BYTES) {
-		return fail(ctx, 413, 'ErrorRequestEntityTooLarge', 'Each byte range of an upload session must be smaller than 4 MB.');
+		return fail(
+			ctx,
+			413,
+			'ErrorRequestEntityTooLarge',
+			'Each byte range of an upload session must be smaller than 4 MB.',
+		);
 	}
 	if (start !== s.received) {
-		return fail(ctx, 416, 'ErrorInvalidContentRange', `The range ${start}-${end} does not start at the next expected byte ${s.received}.`);
+		return fail(
+			ctx,
+			416,
+			'ErrorInvalidContentRange',
+			`The range ${start}-${end} does not start at the next expected byte ${s.received}.`,
+		);
 	}
 	if (req.body.length !== length) {
-		return fail(ctx, 400, 'ErrorInvalidContentRange', `The body has ${req.body.length} bytes but Content-Range announces ${length}.`);
+		return fail(
+			ctx,
+			400,
+			'ErrorInvalidContentRange',
+			`The body has ${req.body.length} bytes but Content-Range announces ${length}.`,
+		);
 	}
 	if (!s.content) s.content = Buffer.alloc(s.size);
 	req.body.copy(s.content, start);

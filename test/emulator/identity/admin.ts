@@ -16,7 +16,9 @@ export function registerEntraAdmin(ctx: EmulatorContext, ids: IdentityState): vo
 	const permissionsOf = (ref: string) => {
 		const p = findPrincipal(ctx.state, ref);
 		if (!p) throw new AdminError(`No app registration or managed identity '${ref}'`, 404, 'NotFound');
-		return p.kind === 'app' ? { appId: p.app.appId, list: p.app.applicationPermissions } : { appId: p.mi.clientId, list: p.mi.applicationPermissions };
+		return p.kind === 'app'
+			? { appId: p.app.appId, list: p.app.applicationPermissions }
+			: { appId: p.mi.clientId, list: p.mi.applicationPermissions };
 	};
 	ctx.admin.register('Grant-AppRole', (body) => {
 		const { appId, list } = permissionsOf(requireParam(body, 'AppId'));
@@ -39,7 +41,8 @@ export function registerEntraAdmin(ctx: EmulatorContext, ids: IdentityState): vo
 	ctx.admin.register('Grant-DelegatedPermission', (body) => {
 		const app = delegatedOf(body);
 		const permission = requireParam(body, 'Permission');
-		if (!app.delegatedPermissions.some((p) => p.toLowerCase() === permission.toLowerCase())) app.delegatedPermissions.push(permission);
+		if (!app.delegatedPermissions.some((p) => p.toLowerCase() === permission.toLowerCase()))
+			app.delegatedPermissions.push(permission);
 		return { AppId: app.appId, DelegatedPermissions: [...app.delegatedPermissions] };
 	});
 	ctx.admin.register('Revoke-DelegatedPermission', (body) => {
@@ -73,7 +76,8 @@ export function registerEntraAdmin(ctx: EmulatorContext, ids: IdentityState): vo
 	});
 	ctx.admin.register('Set-TokenOutage', (body: { Status?: number; Count?: number; RetryAfter?: number }) => {
 		const status = Number(body.Status ?? 503);
-		if (!Number.isInteger(status) || status < 400 || status > 599) throw new AdminError('Status must be an HTTP error status (400-599)');
+		if (!Number.isInteger(status) || status < 400 || status > 599)
+			throw new AdminError('Status must be an HTTP error status (400-599)');
 		ids.outage = {
 			status,
 			remaining: body.Count === undefined || body.Count === null ? Infinity : Number(body.Count),

@@ -22,7 +22,15 @@ export function redirectUriAllowed(registered: string[], uri: string): boolean {
 	return registered.some((reg) => {
 		if (reg === uri) return true;
 		if (reg.includes('*')) {
-			const pattern = new RegExp('^' + reg.split('*').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$', 'i');
+			const pattern = new RegExp(
+				'^' +
+					reg
+						.split('*')
+						.map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+						.join('.*') +
+					'$',
+				'i',
+			);
 			return pattern.test(uri);
 		}
 		try {
@@ -75,24 +83,36 @@ export function authorizeEndpoint(ctx: EmulatorContext, ids: IdentityState): Han
 		req.logTags.grantType = 'authorize';
 		const q = req.method === 'POST' ? req.form() : req.query;
 		if (!tenantMatches(ctx.state, req.params.tenant)) {
-			return errorPage(90002, `Tenant '${req.params.tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`);
+			return errorPage(
+				90002,
+				`Tenant '${req.params.tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`,
+			);
 		}
 		const clientId = q.get('client_id') ?? '';
 		const app = findApp(ctx.state, clientId);
 		if (!app) {
-			return errorPage(700016, `Application with identifier '${clientId}' was not found in the directory '${ctx.state.tenant.displayName}'.`);
+			return errorPage(
+				700016,
+				`Application with identifier '${clientId}' was not found in the directory '${ctx.state.tenant.displayName}'.`,
+			);
 		}
 		req.logTags.appId = app.appId;
 		const redirectUri = q.get('redirect_uri') ?? app.redirectUris[0] ?? '';
 		if (!redirectUriAllowed(app.redirectUris, redirectUri)) {
-			return errorPage(50011,
-				`The redirect URI '${redirectUri}' specified in the request does not match the redirect URIs configured for the application '${app.appId}'. Make sure the redirect URI sent in the request matches one added to your application in the Azure portal.`);
+			return errorPage(
+				50011,
+				`The redirect URI '${redirectUri}' specified in the request does not match the redirect URIs configured for the application '${app.appId}'. Make sure the redirect URI sent in the request matches one added to your application in the Azure portal.`,
+			);
 		}
 		const mode = q.get('response_mode');
 		const state = q.get('state');
-		const back = (params: Record<string, string>) => redirect(redirectUri, mode, state === null ? params : { ...params, state });
+		const back = (params: Record<string, string>) =>
+			redirect(redirectUri, mode, state === null ? params : { ...params, state });
 		if (!(q.get('response_type') ?? '').split(' ').includes('code')) {
-			return back({ error: 'unsupported_response_type', error_description: 'AADSTS700054: response_type \'code\' is required for this flow.' });
+			return back({
+				error: 'unsupported_response_type',
+				error_description: "AADSTS700054: response_type 'code' is required for this flow.",
+			});
 		}
 		const scope = q.get('scope') ?? '';
 		const parsed = scopesOrError(ctx, req, scope || 'openid');
@@ -102,14 +122,24 @@ export function authorizeEndpoint(ctx: EmulatorContext, ids: IdentityState): Han
 		}
 		const method = q.get('code_challenge_method') ?? (q.get('code_challenge') ? 'plain' : undefined);
 		if (method && method !== 'S256' && method !== 'plain') {
-			return back({ error: 'invalid_request', error_description: "AADSTS501491: Invalid size of Code_Challenge parameter or unsupported code_challenge_method." });
+			return back({
+				error: 'invalid_request',
+				error_description:
+					'AADSTS501491: Invalid size of Code_Challenge parameter or unsupported code_challenge_method.',
+			});
 		}
 		if (ids.interactive.deny) {
-			return back({ error: 'access_denied', error_description: 'AADSTS65004: User declined to consent to access the app.' });
+			return back({
+				error: 'access_denied',
+				error_description: 'AADSTS65004: User declined to consent to access the app.',
+			});
 		}
 		const user = findUser(ctx.state, ids.interactive.userId);
 		if (!user) {
-			return back({ error: 'login_required', error_description: 'AADSTS50058: A silent sign-in request was sent but no user is signed in.' });
+			return back({
+				error: 'login_required',
+				error_description: 'AADSTS50058: A silent sign-in request was sent but no user is signed in.',
+			});
 		}
 		recordConsent(ids, app, user, parsed.permissions);
 		const code = `1.A${randomToken(120)}`;
@@ -132,7 +162,8 @@ export function registerAuthorizeAdmin(ctx: EmulatorContext, ids: IdentityState)
 	ctx.admin.register('Set-InteractiveUser', (body: { User?: string | null; Deny?: boolean }) => {
 		if (body.User) {
 			const user = findUser(ctx.state, body.User);
-			if (!user || !user.password) throw new AdminError(`User '${body.User}' cannot sign in (no such user with a password)`);
+			if (!user || !user.password)
+				throw new AdminError(`User '${body.User}' cannot sign in (no such user with a password)`);
 			ids.interactive.userId = user.id;
 		} else if (body.User === null) {
 			ids.interactive.userId = undefined;

@@ -26,7 +26,14 @@ export function deviceCodeEndpoint(ctx: EmulatorContext, ids: IdentityState): Ha
 		if (!app) return unknownApp(ctx, req, form.get('client_id') ?? '');
 		req.logTags.appId = app.appId;
 		const scope = form.get('scope') ?? '';
-		if (!scope) return aadError(ctx.clock, req, 'invalid_request', 900144, "The request body must contain the following parameter: 'scope'.");
+		if (!scope)
+			return aadError(
+				ctx.clock,
+				req,
+				'invalid_request',
+				900144,
+				"The request body must contain the following parameter: 'scope'.",
+			);
 		const parsed = scopesOrError(ctx, req, scope);
 		if ('status' in parsed) return parsed;
 		const s = ctx.state.settings;
@@ -58,17 +65,21 @@ export function deviceCodeEndpoint(ctx: EmulatorContext, ids: IdentityState): Ha
 
 export function registerDeviceCodeAdmin(ctx: EmulatorContext, ids: IdentityState): void {
 	const byUserCode = (code: unknown) => {
-		const c = String(code ?? '').toUpperCase().replace(/[\s-]/g, '');
+		const c = String(code ?? '')
+			.toUpperCase()
+			.replace(/[\s-]/g, '');
 		const record = [...ids.deviceCodes.values()].find((d) => d.userCode === c);
 		if (!record) throw new AdminError(`No device code sign-in with user code '${String(code)}'`, 404, 'NotFound');
-		if (record.status !== 'pending') throw new AdminError(`Device code '${record.userCode}' is already ${record.status}`);
+		if (record.status !== 'pending')
+			throw new AdminError(`Device code '${record.userCode}' is already ${record.status}`);
 		if (ctx.clock.now() > record.expiresAt) throw new AdminError(`Device code '${record.userCode}' has expired`);
 		return record;
 	};
 	ctx.admin.register('Approve-DeviceCode', (body: { UserCode?: string; User?: string }) => {
 		const record = byUserCode(body.UserCode);
 		const user = findUser(ctx.state, body.User ?? ids.interactive.userId);
-		if (!user || !user.password) throw new AdminError(`User '${body.User ?? ''}' cannot sign in (no such user with a password)`);
+		if (!user || !user.password)
+			throw new AdminError(`User '${body.User ?? ''}' cannot sign in (no such user with a password)`);
 		const app = findApp(ctx.state, record.appId)!;
 		recordConsent(ids, app, user, record.permissions);
 		record.status = 'approved';
@@ -81,6 +92,12 @@ export function registerDeviceCodeAdmin(ctx: EmulatorContext, ids: IdentityState
 		return { UserCode: record.userCode, Status: 'Denied' };
 	});
 	ctx.admin.register('Get-DeviceCodes', () =>
-		[...ids.deviceCodes.values()].map((d) => ({ UserCode: d.userCode, AppId: d.appId, Scope: d.scope, Status: d.status, ExpiresAt: new Date(d.expiresAt).toISOString() })),
+		[...ids.deviceCodes.values()].map((d) => ({
+			UserCode: d.userCode,
+			AppId: d.appId,
+			Scope: d.scope,
+			Status: d.status,
+			ExpiresAt: new Date(d.expiresAt).toISOString(),
+		})),
 	);
 }

@@ -8,8 +8,13 @@ export function openIdConfiguration(ctx: EmulatorContext, req: EmuRequest, versi
 	const segment = req.params.tenant;
 	const kind = tenantMatches(ctx.state, segment);
 	if (!kind) {
-		return aadError(ctx.clock, req, 'invalid_tenant', 90002,
-			`Tenant '${segment}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`);
+		return aadError(
+			ctx.clock,
+			req,
+			'invalid_tenant',
+			90002,
+			`Tenant '${segment}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`,
+		);
 	}
 	const base = req.baseUrl;
 	const t = kind === 'tenant' ? ctx.state.tenant.id : segment.toLowerCase();
@@ -35,7 +40,27 @@ export function openIdConfiguration(ctx: EmulatorContext, req: EmuRequest, versi
 			http_logout_supported: true,
 			frontchannel_logout_supported: true,
 			end_session_endpoint: `${base}/${t}/oauth2/${v2 ? 'v2.0/' : ''}logout`,
-			claims_supported: ['sub', 'iss', 'cloud_instance_name', 'cloud_instance_host_name', 'cloud_graph_host_name', 'msgraph_host', 'aud', 'exp', 'iat', 'auth_time', 'acr', 'nonce', 'preferred_username', 'name', 'tid', 'ver', 'at_hash', 'c_hash', 'email'],
+			claims_supported: [
+				'sub',
+				'iss',
+				'cloud_instance_name',
+				'cloud_instance_host_name',
+				'cloud_graph_host_name',
+				'msgraph_host',
+				'aud',
+				'exp',
+				'iat',
+				'auth_time',
+				'acr',
+				'nonce',
+				'preferred_username',
+				'name',
+				'tid',
+				'ver',
+				'at_hash',
+				'c_hash',
+				'email',
+			],
 			kerberos_endpoint: `${base}/${t}/kerberos`,
 			tenant_region_scope: kind === 'tenant' ? 'EU' : null,
 			cloud_instance_name: host,

@@ -16,7 +16,10 @@ export function aadError(
 ): EmuResponse {
 	const traceId = newGuid();
 	const correlationId = req?.headers['client-request-id'] ?? newGuid();
-	const timestamp = new Date(clock.now()).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+	const timestamp = new Date(clock.now())
+		.toISOString()
+		.replace('T', ' ')
+		.replace(/\.\d+Z$/, 'Z');
 	return {
 		status,
 		headers: { 'x-ms-request-id': traceId, 'client-request-id': correlationId, ...headers },

@@ -25,7 +25,11 @@ function pick(ctx: EmulatorContext, sel: Selector): ManagedIdentity | undefined 
 	if (sel.by === 'system') return mis.find((m) => m.kind === 'system');
 	const v = sel.value.toLowerCase();
 	return mis.find((m) =>
-		sel.by === 'clientId' ? m.clientId.toLowerCase() === v : sel.by === 'objectId' ? m.objectId.toLowerCase() === v : m.resourceId.toLowerCase() === v,
+		sel.by === 'clientId'
+			? m.clientId.toLowerCase() === v
+			: sel.by === 'objectId'
+				? m.objectId.toLowerCase() === v
+				: m.resourceId.toLowerCase() === v,
 	);
 }
 
@@ -45,17 +49,22 @@ export function imdsEndpoint(ctx: EmulatorContext, ids: IdentityState): Handler 
 		if ((req.headers.metadata ?? '').toLowerCase() !== 'true') {
 			return imdsError(400, 'invalid_request', 'Required metadata header not specified');
 		}
-		if (!req.query.get('api-version')) return imdsError(400, 'invalid_request', "Required query variable 'api-version' is missing");
+		if (!req.query.get('api-version'))
+			return imdsError(400, 'invalid_request', "Required query variable 'api-version' is missing");
 		const resource = req.query.get('resource');
 		if (!resource) return imdsError(400, 'invalid_request', 'Required audience parameter not specified');
 		const sel = selector(req, ['msi_res_id', 'mi_res_id']);
-		if (sel === 'ambiguous') return imdsError(400, 'invalid_request', 'Only one of client_id, object_id or msi_res_id may be given');
+		if (sel === 'ambiguous')
+			return imdsError(400, 'invalid_request', 'Only one of client_id, object_id or msi_res_id may be given');
 		const mi = pick(ctx, sel);
 		if (!mi) return imdsError(400, 'invalid_request', 'Identity not found');
 		req.logTags.appId = mi.clientId;
 		if (!isGraphAudience(resource, ids.graphBaseUrl())) {
-			return imdsError(400, 'invalid_resource',
-				`AADSTS500011: The resource principal named ${resource} was not found in the tenant named ${ctx.state.tenant.displayName}.`);
+			return imdsError(
+				400,
+				'invalid_resource',
+				`AADSTS500011: The resource principal named ${resource} was not found in the tenant named ${ctx.state.tenant.displayName}.`,
+			);
 		}
 		const t = managedIdentityToken(ctx, mi, resource);
 		return {
@@ -83,9 +92,14 @@ export function appServiceEndpoint(ctx: EmulatorContext, ids: IdentityState): Ha
 		const outage = outageResponse(ctx, ids, req);
 		if (outage) return outage;
 		const correlationId = newGuid();
-		const fail = (status: number, message: string): EmuResponse => ({ status, body: { statusCode: status, message, correlationId } });
-		if (req.headers['x-identity-header'] !== ids.identityHeader) return fail(401, 'Unauthorized: the X-IDENTITY-HEADER header is missing or wrong.');
-		if (req.query.get('api-version') !== '2019-08-01') return fail(400, "Unsupported or missing api-version; expected '2019-08-01'.");
+		const fail = (status: number, message: string): EmuResponse => ({
+			status,
+			body: { statusCode: status, message, correlationId },
+		});
+		if (req.headers['x-identity-header'] !== ids.identityHeader)
+			return fail(401, 'Unauthorized: the X-IDENTITY-HEADER header is missing or wrong.');
+		if (req.query.get('api-version') !== '2019-08-01')
+			return fail(400, "Unsupported or missing api-version; expected '2019-08-01'.");
 		const resource = req.query.get('resource');
 		if (!resource) return fail(400, 'Required parameter resource is missing.');
 		const sel = selector(req, ['mi_res_id']);
@@ -94,12 +108,21 @@ export function appServiceEndpoint(ctx: EmulatorContext, ids: IdentityState): Ha
 		if (!mi) return fail(400, 'Unable to load the proper Managed Identity.');
 		req.logTags.appId = mi.clientId;
 		if (!isGraphAudience(resource, ids.graphBaseUrl())) {
-			return fail(400, `AADSTS500011: The resource principal named ${resource} was not found in the tenant named ${ctx.state.tenant.displayName}.`);
+			return fail(
+				400,
+				`AADSTS500011: The resource principal named ${resource} was not found in the tenant named ${ctx.state.tenant.displayName}.`,
+			);
 		}
 		const t = managedIdentityToken(ctx, mi, resource);
 		return {
 			status: 200,
-			body: { access_token: t.token, expires_on: String(t.expiresOn), resource, token_type: 'Bearer', client_id: mi.clientId },
+			body: {
+				access_token: t.token,
+				expires_on: String(t.expiresOn),
+				resource,
+				token_type: 'Bearer',
+				client_id: mi.clientId,
+			},
 		};
 	};
 }

@@ -100,7 +100,11 @@ export interface UserTokenInput {
 }
 
 /** Access token, id token, client_info and (with offline_access) a new refresh token for a signed-in user. */
-export function userTokenResponse(ctx: EmulatorContext, ids: IdentityState, input: UserTokenInput): Record<string, unknown> {
+export function userTokenResponse(
+	ctx: EmulatorContext,
+	ids: IdentityState,
+	input: UserTokenInput,
+): Record<string, unknown> {
 	const { app, user, scopes } = input;
 	const t = times(ctx);
 	const tid = ctx.state.tenant.id;

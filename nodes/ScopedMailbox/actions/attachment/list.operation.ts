@@ -10,7 +10,10 @@ import { listAttachments } from '../common/messageAttachments';
 
 const properties: INodeProperties[] = [mailboxField, messageIdField];
 
-export const description = updateDisplayOptions({ show: { resource: ['attachment'], operation: ['list'] } }, properties);
+export const description = updateDisplayOptions(
+	{ show: { resource: ['attachment'], operation: ['list'] } },
+	properties,
+);
 
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {
 	const mailbox = this.getNodeParameter('mailbox', itemIndex) as string;
@@ -18,6 +21,8 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	const attachments = await listAttachments.call(this, mailbox, messageId);
 	return attachments.map((attachment) => {
 		const { '@odata.type': type, ...rest } = attachment;
-		return { json: { ...rest, messageId, type: typeof type === 'string' ? type.replace('#microsoft.graph.', '') : undefined } };
+		return {
+			json: { ...rest, messageId, type: typeof type === 'string' ? type.replace('#microsoft.graph.', '') : undefined },
+		};
 	});
 }

@@ -1,11 +1,6 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
-import {
-	NodeOperationError,
-	type IBinaryData,
-	type IDataObject,
-	type IExecuteFunctions,
-} from 'n8n-workflow';
+import { NodeOperationError, type IBinaryData, type IDataObject, type IExecuteFunctions } from 'n8n-workflow';
 
 import { graphRequest, messagePath, uploadChunk, userPath } from '../../transport';
 import { STREAM_READ_BYTES, fileChunks, reusedChunks } from './binaryChunks';

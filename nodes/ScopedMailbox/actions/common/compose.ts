@@ -65,7 +65,13 @@ export async function sendThroughDraft(
  * A lost connection while the draft is prepared leaves nothing sent: say so, rather than the transport's
  * "may or may not have been carried out", which is about the request, not the message.
  */
-function notSentYet(this: IExecuteFunctions, error: Error, mailbox: string, itemIndex: number, draftMayRemain: boolean): Error {
+function notSentYet(
+	this: IExecuteFunctions,
+	error: Error,
+	mailbox: string,
+	itemIndex: number,
+	draftMayRemain: boolean,
+): Error {
 	if (!isSendOutcomeUnknown(error)) return error;
 	return new NodeOperationError(
 		this.getNode(),
@@ -73,7 +79,7 @@ function notSentYet(this: IExecuteFunctions, error: Error, mailbox: string, item
 		{
 			itemIndex,
 			description: draftMayRemain
-				? 'Running the item again is safe. An unfinished draft may remain in the mailbox\'s Drafts folder.'
+				? "Running the item again is safe. An unfinished draft may remain in the mailbox's Drafts folder."
 				: 'The draft was deleted; running the item again is safe.',
 		},
 	);

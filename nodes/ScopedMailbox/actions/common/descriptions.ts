@@ -91,8 +91,7 @@ export const simplifyField: INodeProperties = {
 	name: 'simplify',
 	type: 'boolean',
 	default: true,
-	description:
-		'Whether to return a flat, simplified version of each message instead of the raw Graph data',
+	description: 'Whether to return a flat, simplified version of each message instead of the raw Graph data',
 };
 
 export const MESSAGE_FIELDS = [
@@ -128,7 +127,7 @@ export const fieldsOption: INodeProperties = {
 	type: 'multiOptions',
 	options: MESSAGE_FIELDS.map((f) => ({ name: f, value: f })),
 	default: [],
-	description: 'Message fields to return ($select). Empty: Graph\'s default fields (or the simplified set).',
+	description: "Message fields to return ($select). Empty: Graph's default fields (or the simplified set).",
 };
 
 export const downloadAttachmentOptions: INodeProperties[] = [
@@ -144,7 +143,8 @@ export const downloadAttachmentOptions: INodeProperties[] = [
 		name: 'attachmentPrefix',
 		type: 'string',
 		default: 'attachment_',
-		description: 'Downloaded attachments go to binary properties named prefix + index (attachment_0, attachment_1, ...)',
+		description:
+			'Downloaded attachments go to binary properties named prefix + index (attachment_0, attachment_1, ...)',
 	},
 	{
 		displayName: 'Max Attachment Size (MB)',

@@ -61,10 +61,14 @@ export function compileListQuery(
 	}
 	const dateClauses: string[] = [];
 	if (filters.receivedAfter) {
-		dateClauses.push(`receivedDateTime ge ${dateLiteral.call(this, filters.receivedAfter, 'Received After', itemIndex)}`);
+		dateClauses.push(
+			`receivedDateTime ge ${dateLiteral.call(this, filters.receivedAfter, 'Received After', itemIndex)}`,
+		);
 	}
 	if (filters.receivedBefore) {
-		dateClauses.push(`receivedDateTime lt ${dateLiteral.call(this, filters.receivedBefore, 'Received Before', itemIndex)}`);
+		dateClauses.push(
+			`receivedDateTime lt ${dateLiteral.call(this, filters.receivedBefore, 'Received Before', itemIndex)}`,
+		);
 	}
 	const custom = filters.customFilter?.trim();
 	const search = filters.search?.trim();

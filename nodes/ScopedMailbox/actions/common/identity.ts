@@ -2,7 +2,6 @@ import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
 import { describeAccessToken, type AccessTokenDescription } from '../../auth/tokenClaims';
 
-
 /**
  * Who the credential's current token says it is. Read after a Graph request, so the token n8n obtained through
  * preAuthentication (or the OAuth2 flow) is the one in the store. Only claims leave this function, never the token.
@@ -16,10 +15,9 @@ export async function currentIdentity(this: IExecuteFunctions): Promise<AccessTo
 	} catch {
 		return undefined;
 	}
-	const token =
-		credentialType.endsWith('OAuth2Api')
-			? ((credentials.oauthTokenData as IDataObject | undefined)?.access_token as string | undefined)
-			: (credentials.accessToken as string | undefined);
+	const token = credentialType.endsWith('OAuth2Api')
+		? ((credentials.oauthTokenData as IDataObject | undefined)?.access_token as string | undefined)
+		: (credentials.accessToken as string | undefined);
 	return typeof token === 'string' && token ? describeAccessToken(token) : undefined;
 }
 

@@ -41,7 +41,11 @@ function scopeName(mailbox: string): string {
 	return `n8n scope ${mailbox.replace(/[^A-Za-z0-9@._-]/g, '_')}`.slice(0, 64);
 }
 
-export function grantScript(identity: AccessTokenDescription | undefined, mailbox: string, missing: Capability[]): string {
+export function grantScript(
+	identity: AccessTokenDescription | undefined,
+	mailbox: string,
+	missing: Capability[],
+): string {
 	if (identity?.kind === 'delegated') return delegatedGrantScript(identity, mailbox, missing);
 	const appId = identity?.appId || '<application (client) id>';
 	const objectId = identity?.objectId || '<service principal object id>';
@@ -77,7 +81,11 @@ function unscopedGrantRemoval(identity: AccessTokenDescription | undefined, obje
 	return lines;
 }
 
-export function leakScript(identity: AccessTokenDescription | undefined, controlMailbox: string, targets: string[]): string {
+export function leakScript(
+	identity: AccessTokenDescription | undefined,
+	controlMailbox: string,
+	targets: string[],
+): string {
 	if (identity?.kind === 'delegated') {
 		const user = identity.upn || '<user>';
 		return [
@@ -101,7 +109,9 @@ export function leakScript(identity: AccessTokenDescription | undefined, control
 		lines.push(`New-ManagementScope -Name ${psQuote(scope)} -RecipientRestrictionFilter ${recipientFilter(target)}`);
 		for (const role of roles) {
 			const rbacRole = `Application ${role.replace(/\.All$/i, '')}`;
-			lines.push(`New-ManagementRoleAssignment -App ${psQuote(appId)} -Role ${psQuote(rbacRole)} -CustomResourceScope ${psQuote(scope)}`);
+			lines.push(
+				`New-ManagementRoleAssignment -App ${psQuote(appId)} -Role ${psQuote(rbacRole)} -CustomResourceScope ${psQuote(scope)}`,
+			);
 		}
 	}
 	lines.push('# 2. Remove the unscoped Entra grants:', ...unscopedGrantRemoval(identity, objectId));
@@ -124,11 +134,15 @@ function delegatedGrantScript(identity: AccessTokenDescription, mailbox: string,
 		);
 	}
 	if (missing.includes('send')) {
-		lines.push(`Add-RecipientPermission -Identity ${psQuote(mailbox)} -Trustee ${psQuote(user)} -AccessRights SendAs -Confirm:$false`);
+		lines.push(
+			`Add-RecipientPermission -Identity ${psQuote(mailbox)} -Trustee ${psQuote(user)} -AccessRights SendAs -Confirm:$false`,
+		);
 	}
 	const scopes = missing.map((c) => DELEGATED_SCOPE[c]).filter((s) => !identity.scopes.includes(s));
 	if (scopes.length) {
-		lines.push(`# The token also needs the delegated Graph permissions ${scopes.join(', ')} (consent them on the app registration, then sign in again).`);
+		lines.push(
+			`# The token also needs the delegated Graph permissions ${scopes.join(', ')} (consent them on the app registration, then sign in again).`,
+		);
 	}
 	return lines.join('\n');
 }

@@ -12,14 +12,7 @@ import { graphRequest, userPath } from '../../transport';
 import { httpStatusOf, isSendOutcomeUnknown } from '../common/errors';
 import { currentIdentity, identitySummary } from '../common/identity';
 import { parseRecipients, splitList } from '../common/recipients';
-import {
-	CAPABILITY_LABEL,
-	PROPAGATION_NOTE,
-	grantScript,
-	leakScript,
-	type Capability,
-	type Verdict,
-} from './findings';
+import { CAPABILITY_LABEL, PROPAGATION_NOTE, grantScript, leakScript, type Capability, type Verdict } from './findings';
 
 const properties: INodeProperties[] = [
 	{
@@ -117,47 +110,53 @@ async function probeMailbox(
 		const invalid: ProbeResult = { verdict: 'Error', detail: (error as Error).message };
 		return { readMetadata: invalid, readContent: invalid, send: invalid };
 	}
-	const readMetadata = await probe(async () =>
-		await graphRequest.call(this, {
-			method: 'GET',
-			path: `${base}/messages`,
-			qs: { $top: 1, $select: 'id' },
-			mailbox,
-			idempotent: true,
-		}),
+	const readMetadata = await probe(
+		async () =>
+			await graphRequest.call(this, {
+				method: 'GET',
+				path: `${base}/messages`,
+				qs: { $top: 1, $select: 'id' },
+				mailbox,
+				idempotent: true,
+			}),
 	);
 	const readContent =
 		readMetadata.verdict === 'Mailbox not found'
 			? readMetadata
-			: await probe(async () =>
-					await graphRequest.call(this, {
-						method: 'GET',
-						path: `${base}/messages`,
-						qs: { $top: 1, $select: 'id,body' },
-						mailbox,
-						idempotent: true,
-					}),
+			: await probe(
+					async () =>
+						await graphRequest.call(this, {
+							method: 'GET',
+							path: `${base}/messages`,
+							qs: { $top: 1, $select: 'id,body' },
+							mailbox,
+							idempotent: true,
+						}),
 				);
-	let send: ProbeResult = { verdict: 'Not tested', detail: 'Turn on "Send a Probe Message" and name a recipient to test sending.' };
+	let send: ProbeResult = {
+		verdict: 'Not tested',
+		detail: 'Turn on "Send a Probe Message" and name a recipient to test sending.',
+	};
 	if (sendTo && readMetadata.verdict !== 'Mailbox not found') {
-		send = await probe(async () =>
-			await graphRequest.call(this, {
-				method: 'POST',
-				path: `${base}/sendMail`,
-				body: {
-					message: {
-						subject: `Scoped Mailbox access test: sending as ${mailbox}`,
-						body: {
-							contentType: 'text',
-							content: `This message was sent by the n8n Scoped Mailbox node's Test Access operation to prove that this identity can send as ${mailbox}. It needs no action.`,
+		send = await probe(
+			async () =>
+				await graphRequest.call(this, {
+					method: 'POST',
+					path: `${base}/sendMail`,
+					body: {
+						message: {
+							subject: `Scoped Mailbox access test: sending as ${mailbox}`,
+							body: {
+								contentType: 'text',
+								content: `This message was sent by the n8n Scoped Mailbox node's Test Access operation to prove that this identity can send as ${mailbox}. It needs no action.`,
+							},
+							toRecipients: [{ emailAddress: { address: sendTo } }],
 						},
-						toRecipients: [{ emailAddress: { address: sendTo } }],
+						saveToSentItems: false,
 					},
-					saveToSentItems: false,
-				},
-				mailbox,
-				idempotent: false,
-			}),
+					mailbox,
+					idempotent: false,
+				}),
 		);
 	}
 	return { readMetadata, readContent, send };
@@ -176,7 +175,12 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	const sendProbe = this.getNodeParameter('sendProbe', itemIndex, false) as boolean;
 	let sendTo: string | undefined;
 	if (sendProbe) {
-		const [recipient] = parseRecipients.call(this, this.getNodeParameter('probeRecipient', itemIndex, ''), 'Probe Recipient', itemIndex);
+		const [recipient] = parseRecipients.call(
+			this,
+			this.getNodeParameter('probeRecipient', itemIndex, ''),
+			'Probe Recipient',
+			itemIndex,
+		);
 		if (!recipient) {
 			throw new NodeOperationError(this.getNode(), 'The send probe needs a recipient', {
 				itemIndex,
@@ -193,13 +197,20 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	}
 
 	const rows: Array<{ mailbox: string; role: 'target' | 'control'; probes: Record<Capability, ProbeResult> }> = [];
-	for (const mailbox of targets) rows.push({ mailbox, role: 'target', probes: await probeMailbox.call(this, mailbox, sendTo) });
+	for (const mailbox of targets)
+		rows.push({ mailbox, role: 'target', probes: await probeMailbox.call(this, mailbox, sendTo) });
 	if (control) rows.push({ mailbox: control, role: 'control', probes: await probeMailbox.call(this, control, sendTo) });
 
 	const identity = await currentIdentity.call(this);
 	const leak = rows.find((r) => r.role === 'control' && Object.values(r.probes).some((p) => p.verdict === 'Granted'));
 	const missing = rows.filter((r) => r.role === 'target' && expected.some((c) => r.probes[c].verdict !== 'Granted'));
-	const overall = leak ? 'scope leak' : missing.length ? 'missing access' : control ? 'scoped correctly' : 'access granted, scope not checked';
+	const overall = leak
+		? 'scope leak'
+		: missing.length
+			? 'missing access'
+			: control
+				? 'scoped correctly'
+				: 'access granted, scope not checked';
 
 	return rows.map(({ mailbox, role, probes }) => {
 		const verdicts: IDataObject = {};
@@ -234,7 +245,10 @@ function mailboxFinding(
 	targets: string[],
 ): IDataObject {
 	const verdicts = Object.values(probes).map((p) => p.verdict);
-	if (verdicts.every((v) => v === 'Mailbox not found' || v === 'Not tested') && verdicts.includes('Mailbox not found')) {
+	if (
+		verdicts.every((v) => v === 'Mailbox not found' || v === 'Not tested') &&
+		verdicts.includes('Mailbox not found')
+	) {
 		return {
 			mailboxFinding: 'mailbox not found',
 			explanation: `Exchange knows no mailbox ${mailbox}. Check the address or object ID; a user without an Exchange Online licence has no mailbox.`,

@@ -8,7 +8,13 @@ import {
 
 import { graphRequest, messagePath, userPath } from '../../transport';
 import type { BatchableOperation, ItemRequest } from '../common/batchable';
-import { downloadAttachmentOptions, fieldsOption, mailboxField, messageIdField, simplifyField } from '../common/descriptions';
+import {
+	downloadAttachmentOptions,
+	fieldsOption,
+	mailboxField,
+	messageIdField,
+	simplifyField,
+} from '../common/descriptions';
 import { downloadMessageAttachments, downloadOptions } from '../common/messageAttachments';
 import { simplifyMessage } from '../common/simplify';
 

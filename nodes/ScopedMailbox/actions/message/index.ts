@@ -22,7 +22,12 @@ export const description: INodeProperties[] = [
 			{ name: 'Delete', value: 'delete', description: 'Move a message to Deleted Items', action: 'Delete a message' },
 			{ name: 'Forward', value: 'forward', description: 'Forward a message', action: 'Forward a message' },
 			{ name: 'Get', value: 'get', description: 'Get a message', action: 'Get a message' },
-			{ name: 'List', value: 'list', description: 'List the messages of a folder or the whole mailbox', action: 'List messages' },
+			{
+				name: 'List',
+				value: 'list',
+				description: 'List the messages of a folder or the whole mailbox',
+				action: 'List messages',
+			},
 			{ name: 'Move', value: 'move', description: 'Move a message to a folder', action: 'Move a message' },
 			{ name: 'Reply', value: 'reply', description: 'Reply or reply all to a message', action: 'Reply to a message' },
 			{ name: 'Send', value: 'send', description: 'Send a message from the mailbox', action: 'Send a message' },

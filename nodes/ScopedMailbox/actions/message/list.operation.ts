@@ -61,7 +61,14 @@ const properties: INodeProperties[] = [
 				placeholder: "e.g. flag/flagStatus eq 'flagged'",
 				description: 'Raw OData $filter expression, combined with the other filters by "and"',
 			},
-			{ displayName: 'From', name: 'from', type: 'string', default: '', placeholder: 'e.g. alerts@contoso.com', description: 'Sender address (exact match)' },
+			{
+				displayName: 'From',
+				name: 'from',
+				type: 'string',
+				default: '',
+				placeholder: 'e.g. alerts@contoso.com',
+				description: 'Sender address (exact match)',
+			},
 			{ displayName: 'Has Attachments', name: 'hasAttachments', type: 'boolean', default: true },
 			{
 				displayName: 'Importance',

@@ -41,8 +41,20 @@ const properties: INodeProperties[] = [
 		default: {},
 		options: [
 			attachmentsField,
-			{ displayName: 'BCC', name: 'bccRecipients', type: 'string', default: '', description: 'Comma-separated recipients' },
-			{ displayName: 'CC', name: 'ccRecipients', type: 'string', default: '', description: 'Comma-separated recipients' },
+			{
+				displayName: 'BCC',
+				name: 'bccRecipients',
+				type: 'string',
+				default: '',
+				description: 'Comma-separated recipients',
+			},
+			{
+				displayName: 'CC',
+				name: 'ccRecipients',
+				type: 'string',
+				default: '',
+				description: 'Comma-separated recipients',
+			},
 			{
 				displayName: 'Custom Headers',
 				name: 'internetMessageHeaders',
@@ -82,7 +94,7 @@ const properties: INodeProperties[] = [
 				type: 'boolean',
 				default: true,
 				description:
-					'Whether to keep a copy in the mailbox\'s Sent Items. Messages with large attachments are sent from a draft and always kept.',
+					"Whether to keep a copy in the mailbox's Sent Items. Messages with large attachments are sent from a draft and always kept.",
 			},
 		],
 	},

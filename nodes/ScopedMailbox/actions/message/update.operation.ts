@@ -28,7 +28,7 @@ const properties: INodeProperties[] = [
 				name: 'categories',
 				type: 'string',
 				default: '',
-				description: 'Comma-separated category names; replaces the message\'s categories (empty clears them)',
+				description: "Comma-separated category names; replaces the message's categories (empty clears them)",
 			},
 			{
 				displayName: 'Flag',

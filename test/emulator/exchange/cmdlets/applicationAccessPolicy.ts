@@ -28,7 +28,12 @@ export function registerApplicationAccessPolicyCmdlets(ctx: EmulatorContext): vo
 
 	ctx.admin.register('New-ApplicationAccessPolicy', (body) => {
 		const appIds = stringList(body, 'AppId').map((appId) => requireGuid({ AppId: appId }, 'AppId'));
-		const accessRight = requireEnum(body, 'AccessRight', 'Microsoft.Exchange.Data.ApplicationAccessPolicyRight', ACCESS_RIGHTS);
+		const accessRight = requireEnum(
+			body,
+			'AccessRight',
+			'Microsoft.Exchange.Data.ApplicationAccessPolicyRight',
+			ACCESS_RIGHTS,
+		);
 		const scopeId = requireParam(body, 'PolicyScopeGroupId');
 		const group = findGroup(state, scopeId);
 		if (!group) {
@@ -74,7 +79,9 @@ export function registerApplicationAccessPolicyCmdlets(ctx: EmulatorContext): vo
 		const identity = optionalString(body, 'Identity');
 		return state.applicationAccessPolicies
 			.filter((p) => p.removedAt === undefined)
-			.filter((p) => !identity || p.identity.toLowerCase() === identity.toLowerCase() || p.appId === identity.toLowerCase())
+			.filter(
+				(p) => !identity || p.identity.toLowerCase() === identity.toLowerCase() || p.appId === identity.toLowerCase(),
+			)
 			.map((p) => present(state, p));
 	});
 

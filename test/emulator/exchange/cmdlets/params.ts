@@ -40,7 +40,12 @@ export function switchParam(body: Record<string, unknown>, name: string): boolea
 }
 
 /** The enumerator binding error PowerShell gives for a value outside an enum. */
-export function requireEnum<T extends string>(body: Record<string, unknown>, name: string, typeName: string, allowed: readonly T[]): T {
+export function requireEnum<T extends string>(
+	body: Record<string, unknown>,
+	name: string,
+	typeName: string,
+	allowed: readonly T[],
+): T {
 	const value = requireParam(body, name);
 	const match = allowed.find((candidate) => candidate.toLowerCase() === value.toLowerCase());
 	if (!match) {

@@ -1,6 +1,11 @@
 /** *-ServicePrincipal, *-ManagementScope, *-ManagementRoleAssignment and Test-ServicePrincipalAuthorization. */
 import type { EmulatorContext } from '../../core/context';
-import type { EmulatorState, ExchangeServicePrincipal, ManagementRoleAssignment, ManagementScope } from '../../core/state';
+import type {
+	EmulatorState,
+	ExchangeServicePrincipal,
+	ManagementRoleAssignment,
+	ManagementScope,
+} from '../../core/state';
 import { OpathError, compileRecipientFilter } from '../opath';
 import { canonicalRoleName, rolePermissions } from '../permissions';
 import { policyPropagationMs } from '../policies';
@@ -11,7 +16,13 @@ import { AdminError, notFound, optionalString, requireGuid, requireParam } from 
 const same = (a: string | undefined, b: string | undefined) => !!a && !!b && a.toLowerCase() === b.toLowerCase();
 
 function presentPrincipal(sp: ExchangeServicePrincipal) {
-	return { Identity: sp.objectId, Name: sp.objectId, AppId: sp.appId, ObjectId: sp.objectId, DisplayName: sp.displayName };
+	return {
+		Identity: sp.objectId,
+		Name: sp.objectId,
+		AppId: sp.appId,
+		ObjectId: sp.objectId,
+		DisplayName: sp.displayName,
+	};
 }
 
 function presentScope(scope: ManagementScope) {
@@ -69,7 +80,11 @@ export function registerRbacCmdlets(ctx: EmulatorContext): void {
 		const known =
 			state.apps.find((a) => same(a.appId, appId))?.displayName ??
 			state.managedIdentities.find((m) => same(m.clientId, appId))?.displayName;
-		const sp: ExchangeServicePrincipal = { appId, objectId, displayName: optionalString(body, 'DisplayName') ?? known ?? appId };
+		const sp: ExchangeServicePrincipal = {
+			appId,
+			objectId,
+			displayName: optionalString(body, 'DisplayName') ?? known ?? appId,
+		};
 		state.exchangeServicePrincipals.push(sp);
 		return presentPrincipal(sp);
 	});
@@ -129,7 +144,9 @@ export function registerRbacCmdlets(ctx: EmulatorContext): void {
 		const identity = requireParam(body, 'Identity');
 		const scope = state.managementScopes.find((s) => same(s.name, identity));
 		if (!scope) throw notFound(identity);
-		const users = state.roleAssignments.filter((a) => a.removedAt === undefined && same(a.customResourceScope, scope.name));
+		const users = state.roleAssignments.filter(
+			(a) => a.removedAt === undefined && same(a.customResourceScope, scope.name),
+		);
 		if (users.length) {
 			throw new AdminError(
 				`Management scope "${scope.name}" can't be deleted because it's referenced by management role assignments: ${users.map((a) => a.name).join(', ')}.`,

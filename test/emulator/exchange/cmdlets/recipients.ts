@@ -41,7 +41,9 @@ function requireMailbox(state: EmulatorState, body: Record<string, unknown>, nam
 }
 
 function addressInUse(state: EmulatorState, address: string): boolean {
-	return state.mailboxes.some((m) => same(m.upn, address)) || state.groups.some((g) => same(g.primarySmtpAddress, address));
+	return (
+		state.mailboxes.some((m) => same(m.upn, address)) || state.groups.some((g) => same(g.primarySmtpAddress, address))
+	);
 }
 
 function proxyInUse(address: string): AdminError {
@@ -71,7 +73,9 @@ export function registerRecipientCmdlets(ctx: EmulatorContext): void {
 	const { state } = ctx;
 
 	const grant = (mailbox: Mailbox, user: Mailbox, right: MailboxPermission['right']) => {
-		if (!state.mailboxPermissions.some((p) => p.mailboxId === mailbox.id && p.userId === user.id && p.right === right)) {
+		if (
+			!state.mailboxPermissions.some((p) => p.mailboxId === mailbox.id && p.userId === user.id && p.right === right)
+		) {
 			state.mailboxPermissions.push({ mailboxId: mailbox.id, userId: user.id, right });
 		}
 	};
@@ -115,7 +119,13 @@ export function registerRecipientCmdlets(ctx: EmulatorContext): void {
 		const mailbox = requireMailbox(state, body, 'Identity');
 		return state.mailboxPermissions
 			.filter((p) => p.mailboxId === mailbox.id && p.right === 'FullAccess')
-			.map((p) => ({ Identity: mailbox.displayName, User: state.mailboxes.find((m) => m.id === p.userId)?.upn ?? p.userId, AccessRights: ['FullAccess'], IsInherited: false, Deny: false }));
+			.map((p) => ({
+				Identity: mailbox.displayName,
+				User: state.mailboxes.find((m) => m.id === p.userId)?.upn ?? p.userId,
+				AccessRights: ['FullAccess'],
+				IsInherited: false,
+				Deny: false,
+			}));
 	});
 
 	ctx.admin.register('Add-RecipientPermission', (body) => {
@@ -137,21 +147,35 @@ export function registerRecipientCmdlets(ctx: EmulatorContext): void {
 		const mailbox = requireMailbox(state, body, 'Identity');
 		return state.mailboxPermissions
 			.filter((p) => p.mailboxId === mailbox.id && p.right === 'SendAs')
-			.map((p) => ({ Identity: mailbox.displayName, Trustee: state.mailboxes.find((m) => m.id === p.userId)?.upn ?? p.userId, AccessRights: ['SendAs'], IsInherited: false }));
+			.map((p) => ({
+				Identity: mailbox.displayName,
+				Trustee: state.mailboxes.find((m) => m.id === p.userId)?.upn ?? p.userId,
+				AccessRights: ['SendAs'],
+				IsInherited: false,
+			}));
 	});
 
 	ctx.admin.register('New-Mailbox', (body) => {
 		const name = requireParam(body, 'Name');
 		const shared = switchParam(body, 'Shared');
-		const address = (optionalString(body, 'PrimarySmtpAddress') ?? optionalString(body, 'MicrosoftOnlineServicesID') ?? '').trim();
-		const alias = optionalString(body, 'Alias') ?? (address ? address.split('@')[0] : name.replace(/[^A-Za-z0-9._-]/g, ''));
+		const address = (
+			optionalString(body, 'PrimarySmtpAddress') ??
+			optionalString(body, 'MicrosoftOnlineServicesID') ??
+			''
+		).trim();
+		const alias =
+			optionalString(body, 'Alias') ?? (address ? address.split('@')[0] : name.replace(/[^A-Za-z0-9._-]/g, ''));
 		const upn = address || `${alias}@${state.tenant.domain}`;
 		if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(upn)) {
 			throw new AdminError(`"${upn}" isn't a valid SMTP address.`, 400, 'ParameterBindingException');
 		}
 		if (addressInUse(state, upn)) throw proxyInUse(upn);
 		if (state.mailboxes.some((m) => same(m.displayName, name))) {
-			throw new AdminError(`The name "${name}" is already being used. Please try another name.`, 400, 'ADObjectAlreadyExistsException');
+			throw new AdminError(
+				`The name "${name}" is already being used. Please try another name.`,
+				400,
+				'ADObjectAlreadyExistsException',
+			);
 		}
 		const mailbox: Mailbox = {
 			id: ctx.newId(),
@@ -180,7 +204,8 @@ export function registerRecipientCmdlets(ctx: EmulatorContext): void {
 	// The attributes management-scope filters read; GrantSendOnBehalfTo as Exchange's Set-Mailbox has it.
 	ctx.admin.register('Set-Mailbox', (body) => {
 		const mailbox = requireMailbox(state, body, 'Identity');
-		if (body?.Department !== undefined) mailbox.department = body.Department === null ? undefined : String(body.Department);
+		if (body?.Department !== undefined)
+			mailbox.department = body.Department === null ? undefined : String(body.Department);
 		if (body?.CustomAttribute1 !== undefined) {
 			mailbox.customAttribute1 = body.CustomAttribute1 === null ? undefined : String(body.CustomAttribute1);
 		}
@@ -204,9 +229,14 @@ export function registerRecipientCmdlets(ctx: EmulatorContext): void {
 		const name = requireParam(body, 'Name');
 		const type = optionalString(body, 'Type') ?? 'Distribution';
 		if (!/^(security|distribution)$/i.test(type)) {
-			throw new AdminError(`Cannot bind parameter 'Type'. Specify one of: Distribution, Security.`, 400, 'ParameterBindingException');
+			throw new AdminError(
+				`Cannot bind parameter 'Type'. Specify one of: Distribution, Security.`,
+				400,
+				'ParameterBindingException',
+			);
 		}
-		const address = optionalString(body, 'PrimarySmtpAddress') ?? `${name.replace(/[^A-Za-z0-9._-]/g, '')}@${state.tenant.domain}`;
+		const address =
+			optionalString(body, 'PrimarySmtpAddress') ?? `${name.replace(/[^A-Za-z0-9._-]/g, '')}@${state.tenant.domain}`;
 		if (addressInUse(state, address)) throw proxyInUse(address);
 		const members = body?.Members === undefined ? [] : stringList(body, 'Members');
 		const group: MailEnabledGroup = {
