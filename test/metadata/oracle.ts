@@ -19,21 +19,23 @@ export const METADATA_OF_CLOUD: Record<string, MetadataCloud> = {
 };
 
 /** Names of the bound operations the subset keeps in any cloud (regenerate.ts OPERATIONS). */
-const OPERATION_NAMES = new Set([
-	'sendMail',
-	'send',
-	'reply',
-	'replyAll',
-	'forward',
-	'createReply',
-	'createReplyAll',
-	'createForward',
-	'move',
-	'copy',
-	'delta',
-	'createUploadSession',
-	'permanentDelete',
-]);
+const OPERATION_NAMES = new Set(
+	[
+		'sendMail',
+		'send',
+		'reply',
+		'replyAll',
+		'forward',
+		'createReply',
+		'createReplyAll',
+		'createForward',
+		'move',
+		'copy',
+		'delta',
+		'createUploadSession',
+		'permanentDelete',
+	].map((name) => name.toLowerCase()),
+);
 
 const cache = new Map<MetadataCloud, Metadata>();
 
@@ -80,10 +82,21 @@ export class Metadata {
 	}
 
 	/** A structural or navigation property of the type (base types included): its type, or undefined. */
-	member(typeName: string, name: string): { type: string; nullable: boolean; navigation: boolean } | undefined {
+	member(
+		typeName: string,
+		name: string,
+		caseInsensitive = false,
+	): { type: string; nullable: boolean; navigation: boolean } | undefined {
 		for (const t of this.lineage(typeName)) {
-			if (t.properties[name]) return { ...t.properties[name], navigation: false };
-			if (t.navigation[name]) return { type: t.navigation[name].type, nullable: true, navigation: true };
+			const pick = <T>(record: Record<string, T>) =>
+				record[name] ??
+				(caseInsensitive
+					? Object.entries(record).find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1]
+					: undefined);
+			const property = pick(t.properties);
+			if (property) return { ...property, navigation: false };
+			const navigation = pick(t.navigation);
+			if (navigation) return { type: navigation.type, nullable: true, navigation: true };
 		}
 		return undefined;
 	}
@@ -98,7 +111,7 @@ export class Metadata {
 		const element = elementOf(type);
 		const collection = isCollection(type);
 		return this.subset.operations.find((op) => {
-			if (op.name !== name || isCollection(op.bindingType) !== collection) return false;
+			if (op.name.toLowerCase() !== name.toLowerCase() || isCollection(op.bindingType) !== collection) return false;
 			const bound = elementOf(op.bindingType);
 			return bound === element || this.isSubtype(element, bound);
 		});
@@ -125,8 +138,8 @@ export class Metadata {
 		let current: Resolved | undefined;
 		for (const segment of keyed) {
 			if (!current) {
-				const set = this.subset.entitySets[segment];
-				const singleton = this.subset.singletons[segment];
+				const set = this.subset.entitySets[segment] ?? this.subset.entitySets[segment.toLowerCase()];
+				const singleton = this.subset.singletons[segment] ?? this.subset.singletons[segment.toLowerCase()];
 				if (set) current = { type: `Collection(${set})`, walk: segment };
 				else if (singleton) current = { type: singleton, walk: segment };
 				else throw new Error(`${this.cloud}: no entity set or singleton "${segment}"`);
@@ -152,7 +165,7 @@ export class Metadata {
 					continue;
 				}
 				// An operation name that this cloud does not bind here is missing, not a key: ids are never "delta".
-				if (OPERATION_NAMES.has(segment)) {
+				if (OPERATION_NAMES.has(segment.toLowerCase())) {
 					throw new Error(`${this.cloud}: no bound operation "${segment}" on ${current.type} (${current.walk})`);
 				}
 				// Anything else after a collection is a key.
@@ -169,7 +182,8 @@ export class Metadata {
 				current = { type: 'Edm.Stream', walk: `${current.walk}/$value` };
 				continue;
 			}
-			const member = this.member(typeName, segment);
+			// Graph matches path segments without regard to case (emulator and service alike).
+			const member = this.member(typeName, segment, true);
 			if (member) {
 				current = { type: member.type, walk: `${current.walk}/${segment}` };
 				continue;
