@@ -6,6 +6,8 @@
  */
 import { GRAPH_LACKS, featuresOf, type GraphFeatureSet } from '../../nodes/ScopedMailbox/auth/cloudFeatures';
 import { startTriggerEnv, triggerParameters, newWorkflow, deliver, type TriggerEnv } from '../trigger/setup';
+import { binaryItem } from '../harness';
+import { EXTERNAL, SUPPORT, serialiseError, startWorld, type World } from '../node/world';
 import { loadMetadata, type MetadataCloud } from './oracle';
 
 const METADATA: Record<GraphFeatureSet, MetadataCloud> = { global: 'Prod', usGov: 'Fairfax', china: 'Mooncake' };
@@ -108,5 +110,107 @@ describe('the trigger on a cloud without message delta', () => {
 		await env.emu.admin('Set-GraphCloud', { Cloud: 'Global' });
 		expect((await get(`${mailbox}/mailFolders/inbox/messages/delta`)).status).toBe(200);
 		expect((await get(`${mailbox}/messages?$select=id,flag`)).status).toBe(200);
+	});
+});
+
+describe('action node operations on clouds that lack a feature', () => {
+	let world: World;
+	beforeAll(async () => {
+		world = await startWorld();
+	});
+	afterAll(async () => await world?.close());
+
+	const graphAfter = async (seq: number) =>
+		(
+			await world.emu.admin<Array<{ seq: number; method: string; path: string; kind: string }>>('Get-RequestLog')
+		).filter((r) => r.seq > seq && (r.kind === 'graph' || r.kind === 'batch-inner'));
+	const lastSeq = async () => {
+		const log = await world.emu.admin<Array<{ seq: number }>>('Get-RequestLog');
+		return log.length ? log[log.length - 1].seq : 0;
+	};
+
+	it('China: List works without the flag, Update of a flag and custom headers are refused before Graph', async () => {
+		await world.emu.admin('Set-GraphCloud', { Cloud: 'China' });
+		world.store.patch('rbac', { graphFeatureSet: 'china' });
+		try {
+			await world.emu.admin('Deliver-Message', { To: SUPPORT, Subject: 'China mail' });
+			const listed = await world.run('rbac', {
+				resource: 'message',
+				operation: 'list',
+				mailbox: SUPPORT,
+				folder: { __rl: true, mode: 'id', value: 'inbox' },
+				filters: { subjectContains: 'China mail' },
+			});
+			expect(serialiseError(listed.error)).toBeUndefined();
+			expect(listed.items).toHaveLength(1);
+			expect(listed.items[0].json.flagStatus).toBeUndefined();
+			const id = listed.items[0].json.id as string;
+
+			let seq = await lastSeq();
+			const flagged = await world.run('rbac', {
+				resource: 'message',
+				operation: 'update',
+				mailbox: SUPPORT,
+				messageId: id,
+				updateFields: { flagStatus: 'flagged' },
+			});
+			expect(flagged.error?.message).toMatch(/China \(21Vianet\) cloud does not offer the message "flag" property/);
+			expect((await graphAfter(seq)).filter((r) => r.method === 'PATCH')).toEqual([]);
+
+			seq = await lastSeq();
+			const headers = await world.run('rbac', {
+				resource: 'message',
+				operation: 'send',
+				mailbox: SUPPORT,
+				toRecipients: EXTERNAL,
+				subject: 'x',
+				bodyContentType: 'text',
+				bodyContent: 'x',
+				additionalFields: { internetMessageHeaders: { headers: [{ name: 'X-A', value: '1' }] } },
+			});
+			expect(headers.error?.message).toMatch(/internetMessageHeaders/);
+			expect(await graphAfter(seq)).toEqual([]);
+
+			const read = await world.run('rbac', {
+				resource: 'message',
+				operation: 'update',
+				mailbox: SUPPORT,
+				messageId: id,
+				updateFields: { readStatus: 'read' },
+			});
+			expect(serialiseError(read.error)).toBeUndefined();
+		} finally {
+			await world.emu.admin('Set-GraphCloud', { Cloud: 'Global' });
+			world.store.patch('rbac', { graphFeatureSet: 'global' });
+		}
+	});
+
+	it('US Government: an attachment over 3 MB is refused before a draft exists; small ones are sent', async () => {
+		await world.emu.admin('Set-GraphCloud', { Cloud: 'USGov' });
+		world.store.patch('rbac', { graphFeatureSet: 'usGov' });
+		try {
+			const big = await binaryItem({ property: 'data', fileName: 'big.bin', sizeBytes: 3 * 1024 * 1024 + 1 });
+			const seq = await lastSeq();
+			const send = (subject: string) => ({
+				resource: 'message',
+				operation: 'send',
+				mailbox: SUPPORT,
+				toRecipients: EXTERNAL,
+				subject,
+				bodyContentType: 'text',
+				bodyContent: 'x',
+				additionalFields: { attachments: 'data' },
+			});
+			const refused = await world.run('rbac', send('Too big for US Gov'), { items: [big] });
+			expect(refused.error?.message).toMatch(/US Government .* does not offer upload sessions for message attachments/);
+			expect(String((refused.error as { description?: string }).description)).toMatch(/at most 3 MB/);
+			expect(await graphAfter(seq)).toEqual([]);
+			const small = await binaryItem({ property: 'data', fileName: 'small.txt', sizeBytes: 100 });
+			const sent = await world.run('rbac', send('Small for US Gov'), { items: [small] });
+			expect(serialiseError(sent.error)).toBeUndefined();
+		} finally {
+			await world.emu.admin('Set-GraphCloud', { Cloud: 'Global' });
+			world.store.patch('rbac', { graphFeatureSet: 'global' });
+		}
 	});
 });
