@@ -52,6 +52,8 @@ describe('GRAPH_LACKS follows the published metadata', () => {
 		).toEqual(['messageFlag']);
 		expect(featuresOf({ path: '/users/a/messages', qs: { $select: 'id,flag' } })).toEqual(['messageFlag']);
 		expect(featuresOf({ path: '/users/a/messages', qs: { $select: 'id,flagStatus2' } })).toEqual([]);
+		expect(featuresOf({ path: '/users/a/messages', qs: { $filter: "subject eq 'flag'" } })).toEqual([]);
+		expect(featuresOf({ path: "/users/a/messages?$filter=flag/flagStatus eq 'flagged'" })).toEqual(['messageFlag']);
 	});
 });
 

@@ -102,7 +102,11 @@ export function featuresOf(request: RequestShape): GraphFeature[] {
 		if (/\/attachments\/createUploadSession$/i.test(bare)) found.add('attachmentUploadSession');
 		const params = new URLSearchParams(query);
 		for (const [key, value] of Object.entries(qs ?? {})) params.set(key, String(value));
-		const named = ['$select', '$filter', '$orderby', '$expand'].map((k) => params.get(k) ?? '').join(' ');
+		// String literals ('flag' in a subject filter) name no property.
+		const named = ['$select', '$filter', '$orderby', '$expand']
+			.map((k) => params.get(k) ?? '')
+			.join(' ')
+			.replace(/'(?:[^']|'')*'/g, "''");
 		if (NAMED('flag').test(named)) found.add('messageFlag');
 		if (NAMED('internetMessageHeaders').test(named)) found.add('internetMessageHeaders');
 		const record = body && typeof body === 'object' ? (body as Record<string, unknown>) : undefined;
