@@ -13,6 +13,8 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+import * as prettier from 'prettier';
+
 import { parseCsdl, type FullModel, type MetadataSubset, type StructuredTypeDef } from './csdl';
 
 export const CLOUD_FILES = {
@@ -126,7 +128,7 @@ function arg(name: string): string | undefined {
 	return index > 0 ? process.argv[index + 1] : undefined;
 }
 
-function main() {
+async function main() {
 	const gitDir = arg('git-dir');
 	const commit = gitDir
 		? execFileSync('git', ['--git-dir', gitDir, 'rev-parse', 'HEAD'], { encoding: 'utf8' }).trim()
@@ -151,11 +153,18 @@ function main() {
 			note: 'Mail subset extracted by test/metadata/regenerate.ts; MIT licence: LICENSE-msgraph-metadata',
 		});
 		const out = join(__dirname, `v1.0-${cloud}.mail.json`);
-		writeFileSync(out, `${JSON.stringify(subset, null, '\t')}\n`);
+		// Written as the repository's prettier config formats it, so format:check stays clean after a refresh.
+		const options = { ...((await prettier.resolveConfig(out)) ?? {}), filepath: out };
+		writeFileSync(out, await prettier.format(JSON.stringify(subset), options));
 		console.log(
 			`${cloud}: ${Object.keys(subset.types).length} types, ${Object.keys(subset.enums).length} enums, ${subset.operations.length} operations -> ${out}`,
 		);
 	}
 }
 
-if (require.main === module) main();
+if (require.main === module) {
+	main().catch((error) => {
+		console.error(error);
+		process.exit(1);
+	});
+}
