@@ -9,6 +9,7 @@ import {
 import { listSearch } from './methods';
 import { scopedMailboxCredentialTest } from './methods/credentialTest';
 import { CREDENTIAL_TYPES, triggerProperties } from './trigger/description';
+import { assertTriggerCloudSupported } from './trigger/cloudCheck';
 import { pollScopedMailbox } from './trigger/poll';
 
 export class ScopedMailboxTrigger implements INodeType {
@@ -42,6 +43,7 @@ export class ScopedMailboxTrigger implements INodeType {
 	};
 
 	async poll(this: IPollFunctions): Promise<INodeExecutionData[][] | null> {
+		await assertTriggerCloudSupported.call(this);
 		return await pollScopedMailbox.call(this);
 	}
 }

@@ -153,6 +153,45 @@ describe('Mailbox → Test Access', () => {
 		expect(missingRecipient.error!.message).toMatch(/send probe needs a recipient/);
 	});
 
+	it('never sends from the control mailbox, and still finds a send leak there', async () => {
+		const subjectFrom = (messages: Array<{ Subject: string; From?: string }>, from: string) =>
+			messages.filter((m) => /Scoped Mailbox access test/.test(m.Subject) && String(m.From).includes(from));
+		const before = await world.emu.admin<Array<{ seq: number }>>('Get-RequestLog');
+		const run = await world.run(
+			'unscoped',
+			testAccess(NOTIFICATIONS, FINANCE, { sendProbe: true, probeRecipient: ADELE, expectedCapabilities: ['send'] }),
+		);
+		expect(serialiseError(run.error)).toBeUndefined();
+		// Nothing left the control mailbox: no delivery to the recipient, nothing in its Sent Items.
+		const adeleInbox = await world.emu.admin<Array<{ Subject: string; From?: string }>>('Get-MailboxMessages', {
+			Mailbox: ADELE,
+		});
+		expect(subjectFrom(adeleInbox, FINANCE)).toEqual([]);
+		expect(subjectFrom(adeleInbox, NOTIFICATIONS)).toHaveLength(1);
+		const financeSent = await world.emu.admin<Array<{ Subject: string }>>('Get-SentMessages', { Mailbox: FINANCE });
+		expect(financeSent.filter((m) => /Scoped Mailbox access test/.test(m.Subject))).toEqual([]);
+		const log = (await world.emu.admin<Array<{ path: string; status: number; kind: string }>>('Get-RequestLog')).slice(
+			before.length,
+		);
+		const controlSends = log.filter((r) => r.kind === 'graph' && r.path.includes(`/users/${FINANCE}/sendMail`));
+		expect(controlSends.map((r) => r.status)).toEqual([400]);
+
+		const [target, control] = run.items.map((i) => i.json);
+		expect(control).toMatchObject({ role: 'control', finding: 'scope leak', verdicts: { send: 'Granted' } });
+		expect(String((control.details as { send: string }).send)).toMatch(/Nothing was sent/);
+		expect((control.probes as { send: { request: string } }).send.request).toMatch(/without recipients/);
+		expect((target.probes as { send: { request: string } }).send.request).toMatch(/probe recipient/);
+
+		// A scoped identity is refused before the recipients are looked at.
+		const scoped = await world.run(
+			'mi',
+			testAccess(NOTIFICATIONS, FINANCE, { sendProbe: true, probeRecipient: ADELE, expectedCapabilities: ['send'] }),
+		);
+		expect(scoped.items.map((i) => (i.json.verdicts as { send: string }).send)).toEqual(['Granted', 'Denied']);
+		expect(scoped.items[1].json.finding).toBe('scoped correctly');
+		assertNoSecrets(world, run);
+	});
+
 	it('reports a mailbox that does not exist, and refuses hostile mailbox values', async () => {
 		const run = await world.run('unscoped', testAccess('nobody@contoso.onmicrosoft.com, ../me', ''));
 		const rows = run.items.map((i) => i.json);

@@ -61,6 +61,24 @@ export function cloudProperties(options: { authorityHost: boolean }): INodePrope
 		description: 'Microsoft Graph root of the cloud, without /v1.0',
 		displayOptions: { show: { cloud: ['custom'] } },
 	});
+	properties.push({
+		displayName: 'Graph Feature Set',
+		name: 'graphFeatureSet',
+		type: 'options',
+		options: [
+			{ name: 'Global', value: 'global' },
+			{ name: 'US Government', value: 'usGov', description: 'No upload sessions for attachments over 3 MB' },
+			{
+				name: 'China (21Vianet)',
+				value: 'china',
+				description: 'No message delta (no trigger), no flags, no custom headers',
+			},
+		],
+		default: 'global',
+		description:
+			"Which national cloud's Graph this endpoint serves. Microsoft publishes a different Graph for each, and the node refuses what that one lacks before calling it.",
+		displayOptions: { show: { cloud: ['custom'] } },
+	});
 	return properties;
 }
 

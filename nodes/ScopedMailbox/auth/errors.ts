@@ -222,9 +222,9 @@ export function toAuthError(error: unknown, context: FailureContext): ScopedMail
 			);
 		case 700021:
 			return fail('assertionRejected', 'The client assertion does not match the Client ID (AADSTS700021)', 'clientId');
+		// 90013 is InvalidUserInput (any malformed input), not a tenant lookup: it falls through to Entra's own words.
 		case 90002:
 		case 900023:
-		case 90013:
 			return fail(
 				'unknownTenant',
 				`Tenant ${tenant} was not found (AADSTS${facts.aadsts})`,
@@ -263,10 +263,11 @@ export function toAuthError(error: unknown, context: FailureContext): ScopedMail
 				70008: 'has expired',
 				700082: 'has expired after being unused for too long',
 				50173: 'was revoked (password change or sign-out of all sessions)',
-				700084: 'has reached its maximum lifetime',
+				// Wording per Microsoft Entra's AADSTS reference (learn.microsoft.com/entra/identity-platform/reference-error-codes).
+				700084: 'was issued to a single-page app and has reached its fixed lifetime',
 				9002313: 'is not valid',
-				700003: 'was issued to a different app',
-				50132: 'was revoked because the session expired',
+				700003: "is bound to a device that no longer exists in the tenant's directory",
+				50132: "is no longer valid: the user's password expired or was changed",
 			};
 			return fail(
 				'refreshTokenInvalid',
@@ -292,6 +293,7 @@ export function toAuthError(error: unknown, context: FailureContext): ScopedMail
 		case 70011:
 		case 500011:
 		case 28000:
+		case 700022:
 			return fail(
 				'invalidScope',
 				`The requested scopes were rejected (AADSTS${facts.aadsts})`,
@@ -310,9 +312,9 @@ export function toAuthError(error: unknown, context: FailureContext): ScopedMail
 				undefined,
 				'Sign in interactively with the seed command or Connect, and check the user account and Conditional Access policies.',
 			);
+		// 90015 is QueryStringTooLong, which retrying does not fix: it falls through to Entra's own words.
 		case 90033:
 		case 90055:
-		case 90015:
 			return fail(
 				'serviceUnavailable',
 				`The identity platform is temporarily unavailable (AADSTS${facts.aadsts})`,

@@ -3,6 +3,7 @@
  */
 import { NodeApiError, NodeOperationError, type IDataObject, type IHttpRequestMethods } from 'n8n-workflow';
 
+import { featureSetOf, cloudRefusal, type GraphFeatureSet } from '../auth/cloudFeatures';
 import { resolveCloud } from '../auth/clouds';
 import {
 	ResponseType,
@@ -100,6 +101,7 @@ function credentialTypeOf(ctx: GraphContext, itemIndex: number): string {
 }
 
 const baseUrls = new WeakMap<object, Map<string, string>>();
+const featureSets = new WeakMap<object, Map<string, GraphFeatureSet>>();
 
 /** The credential's Graph root (e.g. https://graph.microsoft.com), read once per node context. */
 async function graphBaseUrlOf(ctx: GraphContext, credentialType: string, itemIndex: number): Promise<string> {
@@ -108,6 +110,9 @@ async function graphBaseUrlOf(ctx: GraphContext, credentialType: string, itemInd
 	const known = perContext.get(credentialType);
 	if (known) return known;
 	const credentials = await ctx.getCredentials(credentialType, itemIndex);
+	let sets = featureSets.get(ctx);
+	if (!sets) featureSets.set(ctx, (sets = new Map()));
+	sets.set(credentialType, featureSetOf(credentials as { cloud?: unknown; graphFeatureSet?: unknown }));
 	let base: string;
 	try {
 		base = resolveCloud(
@@ -261,6 +266,14 @@ export async function graphRequest(this: GraphContext, options: GraphRequestOpti
 	}
 	const credentialType = credentialTypeOf(this, itemIndex);
 	const base = await graphBaseUrlOf(this, credentialType, itemIndex);
+	// A cloud whose Graph lacks what the request uses gets a clear error instead of the request.
+	const refusal = cloudRefusal(
+		this.getNode(),
+		featureSets.get(this)?.get(credentialType) ?? 'global',
+		options,
+		options.itemIndex,
+	);
+	if (refusal) throw refusal;
 	const url = targetUrl(this, base, options, itemIndex);
 	const method = options.method.toUpperCase() as IHttpRequestMethods;
 	const idempotent = options.idempotent ?? method !== 'POST';

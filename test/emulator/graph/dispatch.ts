@@ -7,6 +7,7 @@ import type { AccessTokenClaims, EmulatorContext, EmuResponse } from '../core/co
 import type { Mailbox, MailFolder } from '../core/state';
 import { authorizeMailboxAccess, type MailCapability } from '../exchange/authorize';
 import type { GraphCall, MailboxCall } from './call';
+import { cloudRefusal } from './cloud';
 import { messagesDelta } from './delta';
 import { badRequest, GraphFault } from './errors';
 import { createChildFolder, getFolder, listFolders, resolveFolder } from './folders';
@@ -272,6 +273,8 @@ export async function handleGraphCall(ctx: EmulatorContext, call: GraphCall): Pr
 		return ctx.graphError(400, 'BadRequest', `Resource not found for the segment '${seg[0] ?? ''}'.`);
 	}
 	call.logTags.mailbox = mailbox.upn;
+	const refusal = cloudRefusal(ctx, seg, call.query);
+	if (refusal) return refusal;
 	if (rest.length === 0) {
 		if (method !== 'GET')
 			return ctx.graphError(405, 'ErrorInvalidRequest', `The HTTP method '${method}' is not allowed on this resource.`);

@@ -4,6 +4,7 @@
  */
 import type { EmulatorContext, EmuRequest } from '../core/context';
 import { registerMailAdmin, seedMessages } from './admin';
+import { registerCloudAdmin } from './cloud';
 import { handleBatch } from './batch';
 import { splitPath, type GraphCall } from './call';
 import { handleGraphCall } from './dispatch';
@@ -33,5 +34,6 @@ export function registerGraph(ctx: EmulatorContext): void {
 	});
 	ctx.router.add('*', '/api/gv1.0/*rest', (req) => handleUpload(ctx, req));
 	registerMailAdmin(ctx);
+	registerCloudAdmin(ctx);
 	ctx.hooks.seedMessages = (mailbox, folder, count) => seedMessages(ctx, mailbox, folder, count);
 }

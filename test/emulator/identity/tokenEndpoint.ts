@@ -339,7 +339,8 @@ function deviceCode(input: GrantInput): EmuResponse {
 			ctx.clock,
 			req,
 			'bad_verification_code',
-			70019,
+			// 70018 BadVerificationCode per Entra's AADSTS reference (70019 there is CodeExpired).
+			70018,
 			"The provided value for the input parameter 'device_code' is not valid.",
 		);
 	}

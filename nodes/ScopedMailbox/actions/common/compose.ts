@@ -1,5 +1,6 @@
 import { NodeOperationError, type IDataObject, type IExecuteFunctions } from 'n8n-workflow';
 
+import { assertCloudSupports, featureSetOfNode } from '../../auth/cloudFeatures';
 import { graphRequest, messagePath, userPath } from '../../transport';
 import {
 	attachToDraft,
@@ -7,6 +8,7 @@ import {
 	describeAttachments,
 	draftAccessError,
 	fileAttachment,
+	INLINE_MAX_BYTES,
 	planAttachments,
 	type AttachmentPlan,
 } from './attachments';
@@ -34,6 +36,10 @@ export async function sendThroughDraft(
 	plan: AttachmentPlan,
 	createDraft: () => Promise<string>,
 ): Promise<{ draftId: string; attachments: IDataObject[] }> {
+	// A cloud without attachment upload sessions is refused before a draft exists (nothing to clean up).
+	if (plan.viaDraft.some((source) => source.size > INLINE_MAX_BYTES)) {
+		assertCloudSupports(this.getNode(), await featureSetOfNode(this, itemIndex), 'attachmentUploadSession', itemIndex);
+	}
 	let draftId: string;
 	try {
 		draftId = await createDraft();

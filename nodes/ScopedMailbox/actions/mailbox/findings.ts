@@ -21,6 +21,52 @@ const DELEGATED_SCOPE: Record<Capability, string> = {
 	send: 'Mail.Send.Shared',
 };
 
+interface ProbeDescription {
+	request: string;
+	proves: string;
+	cannotProve: string;
+}
+
+const READ_PROBES: Record<'readMetadata' | 'readContent', ProbeDescription> = {
+	readMetadata: {
+		request: 'GET messages?$top=1&$select=id',
+		proves: 'Whether the identity may list messages (Mail.ReadBasic or more) in this mailbox.',
+		cannotProve: 'Access to folders or items it was not asked for; an empty mailbox still counts as granted.',
+	},
+	readContent: {
+		request: 'GET messages?$top=1&$select=id,body',
+		proves: 'Whether the identity may read message bodies (Mail.Read or more) in this mailbox.',
+		cannotProve: 'Write access (Mail.ReadWrite): moving, deleting or drafting is not tried.',
+	},
+};
+
+const SEND_PROBES: Record<'target' | 'control' | 'off', ProbeDescription> = {
+	target: {
+		request: 'POST sendMail to the probe recipient, saveToSentItems false',
+		proves:
+			'That a message sent as this mailbox is accepted (202): the right to send and the message path work end to end.',
+		cannotProve:
+			'Delivery: 202 means accepted, the message may still be delayed or end in a non-delivery report. Send As for other mailboxes is not tried.',
+	},
+	control: {
+		request: 'POST sendMail without recipients, saveToSentItems false (nothing can be delivered or stored)',
+		proves:
+			'400 ErrorInvalidRecipients: Exchange let the identity send as this mailbox and refused only the empty recipient list. 403: the right to send is missing.',
+		cannotProve:
+			'That Exchange checks the right before the recipients in every case: Microsoft documents no order. If it checked the recipients first, this probe would report a leak that is not there (never hide one). Confirm a reported send leak with Test-ServicePrincipalAuthorization or Test-ApplicationAccessPolicy.',
+	},
+	off: {
+		request: 'none',
+		proves: 'Nothing: sending was not tested.',
+		cannotProve: 'Whether the identity can send; turn on "Send a Probe Message" to test it.',
+	},
+};
+
+/** What each probe of a row asked Graph, what its verdict proves and what it cannot (shown in the output). */
+export function describeProbes(role: 'target' | 'control', sendProbe: boolean): Record<Capability, ProbeDescription> {
+	return { ...READ_PROBES, send: SEND_PROBES[sendProbe ? role : 'off'] };
+}
+
 export const PROPAGATION_NOTE =
 	'Exchange caches permissions: changes to RBAC for Applications, application access policies and mailbox permissions can take up to two hours to apply. Run Test Access again after that.';
 

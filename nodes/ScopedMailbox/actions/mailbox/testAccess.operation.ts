@@ -12,7 +12,15 @@ import { graphRequest, userPath } from '../../transport';
 import { httpStatusOf, isSendOutcomeUnknown } from '../common/errors';
 import { currentIdentity, identitySummary } from '../common/identity';
 import { parseRecipients, splitList } from '../common/recipients';
-import { CAPABILITY_LABEL, PROPAGATION_NOTE, grantScript, leakScript, type Capability, type Verdict } from './findings';
+import {
+	CAPABILITY_LABEL,
+	PROPAGATION_NOTE,
+	describeProbes,
+	grantScript,
+	leakScript,
+	type Capability,
+	type Verdict,
+} from './findings';
 
 const properties: INodeProperties[] = [
 	{
@@ -52,7 +60,7 @@ const properties: INodeProperties[] = [
 		type: 'boolean',
 		default: false,
 		description:
-			'Whether to test sending by really sending a short probe message from each mailbox (the control mailbox included) to the recipient below',
+			'Whether to test sending: each mailbox under "Mailboxes" really sends a short probe message to the recipient below. The control mailbox never sends: it gets a send request without recipients, which Exchange refuses after checking the right to send, so nothing is delivered or saved there.',
 	},
 	{
 		displayName: 'Probe Recipient',
@@ -98,10 +106,48 @@ async function probe(run: () => Promise<unknown>): Promise<ProbeResult> {
 	}
 }
 
+/**
+ * The control mailbox's send probe: sendMail with no recipients and saveToSentItems false. Exchange checks the
+ * identity's right to send as the mailbox (403 ErrorAccessDenied / ErrorSendAsDenied) before it validates the
+ * message (400 ErrorInvalidRecipients), so a 400 naming the recipients means the right is there, and nothing can
+ * be delivered or stored: there is no one to deliver to and no Sent Items copy.
+ */
+async function controlSendProbe(this: IExecuteFunctions, base: string, mailbox: string): Promise<ProbeResult> {
+	try {
+		await graphRequest.call(this, {
+			method: 'POST',
+			path: `${base}/sendMail`,
+			body: {
+				message: {
+					subject: `Scoped Mailbox access test: may this identity send as ${mailbox}? (not delivered)`,
+					body: { contentType: 'text', content: 'A send request without recipients: it is refused, never delivered.' },
+					toRecipients: [],
+				},
+				saveToSentItems: false,
+			},
+			mailbox,
+			idempotent: false,
+		});
+		// Graph accepted a message without recipients: it reached the send path, and there was no one to deliver to.
+		return { verdict: 'Granted', detail: 'Graph accepted a send request without recipients (nothing was delivered).' };
+	} catch (error) {
+		const text = `${(error as Error)?.message ?? ''} ${(error as { description?: string })?.description ?? ''}`;
+		if (httpStatusOf(error) === 400 && /ErrorInvalidRecipients|recipient/i.test(text)) {
+			return {
+				verdict: 'Granted',
+				detail:
+					'Exchange checked the right to send as this mailbox and only then refused the request for having no recipients: the identity can send as it. Nothing was sent.',
+			};
+		}
+		return classify(error);
+	}
+}
+
 async function probeMailbox(
 	this: IExecuteFunctions,
 	mailbox: string,
 	sendTo: string | undefined,
+	role: 'target' | 'control' = 'target',
 ): Promise<Record<Capability, ProbeResult>> {
 	let base: string;
 	try {
@@ -137,7 +183,10 @@ async function probeMailbox(
 		verdict: 'Not tested',
 		detail: 'Turn on "Send a Probe Message" and name a recipient to test sending.',
 	};
-	if (sendTo && readMetadata.verdict !== 'Mailbox not found') {
+	if (sendTo && readMetadata.verdict !== 'Mailbox not found' && role === 'control') {
+		// Never send from the mailbox that must be out of reach.
+		send = await controlSendProbe.call(this, base, mailbox);
+	} else if (sendTo && readMetadata.verdict !== 'Mailbox not found') {
 		send = await probe(
 			async () =>
 				await graphRequest.call(this, {
@@ -199,7 +248,8 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	const rows: Array<{ mailbox: string; role: 'target' | 'control'; probes: Record<Capability, ProbeResult> }> = [];
 	for (const mailbox of targets)
 		rows.push({ mailbox, role: 'target', probes: await probeMailbox.call(this, mailbox, sendTo) });
-	if (control) rows.push({ mailbox: control, role: 'control', probes: await probeMailbox.call(this, control, sendTo) });
+	if (control)
+		rows.push({ mailbox: control, role: 'control', probes: await probeMailbox.call(this, control, sendTo, 'control') });
 
 	const identity = await currentIdentity.call(this);
 	const leak = rows.find((r) => r.role === 'control' && Object.values(r.probes).some((p) => p.verdict === 'Granted'));
@@ -227,6 +277,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 				...mailboxFinding(identity, mailbox, role, probes, expected, targets),
 				verdicts,
 				details,
+				probes: describeProbes(role, sendTo !== undefined),
 				identity: identitySummary(identity),
 				...(overall === 'scope leak' && leak && role === 'target'
 					? { note: `The control mailbox ${leak.mailbox} is reachable: see its row for the fix.` }

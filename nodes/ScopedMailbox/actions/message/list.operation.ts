@@ -18,6 +18,7 @@ import {
 import { compileListQuery, toQs, type ListFilters } from '../common/filter';
 import { folderValue } from '../common/folder';
 import { downloadMessageAttachments, downloadOptions } from '../common/messageAttachments';
+import { featureSetOfNode, graphLacks } from '../../auth/cloudFeatures';
 import { SIMPLE_SELECT, simplifyMessage } from '../common/simplify';
 
 /** Graph's largest page for messages; with Return All, 10,000 messages take about 10 requests. */
@@ -133,7 +134,11 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	const orderBy = filters.search ? '' : ((options.orderBy as string | undefined) ?? 'receivedDateTime desc');
 	const qs = toQs(compileListQuery.call(this, filters, orderBy, itemIndex));
 	const fields = (options.fields as string[] | undefined) ?? [];
-	const select = fields.length ? ['id', ...fields.filter((f) => f !== 'id')] : simplify ? SIMPLE_SELECT : [];
+	// China's Graph has no message flag: the simplified set leaves it out there rather than being refused.
+	const simple = graphLacks(await featureSetOfNode(this, itemIndex), 'messageFlag')
+		? SIMPLE_SELECT.filter((f) => f !== 'flag')
+		: SIMPLE_SELECT;
+	const select = fields.length ? ['id', ...fields.filter((f) => f !== 'id')] : simplify ? simple : [];
 	if (select.length) qs.$select = select.join(',');
 	qs.$top = limit === undefined ? MAX_PAGE_SIZE : Math.min(limit, MAX_PAGE_SIZE);
 
