@@ -36,6 +36,7 @@ import {
 	backoffMs,
 	sleep,
 	throttleBudgetFromMinutes,
+	isThrottled,
 	type RetryPolicy,
 } from './retry';
 
@@ -234,6 +235,10 @@ export function failureFrom(status: number, headers: Headers, body: unknown, sta
 	};
 }
 
+function retryAfterOf(failure: GraphFailure): number | undefined {
+	return failure.retryAfterSeconds !== undefined ? failure.retryAfterSeconds * 1000 : undefined;
+}
+
 /** The node's "Max Wait on Throttling (Minutes)" (absent in the trigger and pickers: the default applies). */
 function throttleBudgetOf(ctx: GraphContext, itemIndex: number): number {
 	try {
@@ -405,7 +410,10 @@ export async function graphRequest(this: GraphContext, options: GraphRequestOpti
 	if (!response.ok && !options.returnErrors) {
 		const failure = failureFrom(response.status, response.headers, body, state);
 		errorContext.identity = await identityOf(this, credentialType, itemIndex);
-		throw graphError(failure, errorContext);
+		const error = graphError(failure, errorContext);
+		// Throttled = refused before Graph acted: a send that ends here was not sent (actions/common/sendReport.ts).
+		if (isThrottled(failure.status, retryAfterOf(failure))) Object.assign(error, { throttled: true });
+		throw error;
 	}
 	if (options.fullResponse || options.returnErrors) {
 		return { body, headers: headerObject(response.headers), statusCode: response.status } satisfies GraphFullResponse;

@@ -387,6 +387,8 @@ function compose(call: MailboxCall, original: StoredMessage, kind: ReplyKind): N
 		if (extra.bccRecipients?.length) m.bccRecipients = extra.bccRecipients;
 		if (extra.attachments?.length) m.attachments = [...(m.attachments ?? []), ...extra.attachments];
 		if (extra.internetMessageHeaders?.length) m.internetMessageHeaders = extra.internetMessageHeaders;
+		if (extra.singleValueExtendedProperties?.length)
+			m.singleValueExtendedProperties = extra.singleValueExtendedProperties;
 		if ((json.message as { importance?: unknown }).importance) m.importance = extra.importance;
 	}
 	return m;
