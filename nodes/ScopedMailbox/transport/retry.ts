@@ -102,10 +102,13 @@ export function decideOnStatus(
 ): RetryDecision {
 	if (isThrottled(status, retryAfterMs)) {
 		const left = policy.throttleBudgetMs - (attempts.throttleWaitedMs ?? 0);
-		const wanted = retryAfterMs ?? backoffMs(attempts.throttle, policy);
+		// "Retry-After: 0" again and again would make a hot loop for the whole budget: from the second retry on,
+		// wait at least a second.
+		const asked = retryAfterMs !== undefined && attempts.throttle > 0 ? Math.max(retryAfterMs, 1000) : retryAfterMs;
+		const wanted = asked ?? backoffMs(attempts.throttle, policy);
 		// Waiting less than Graph asked would only earn another 429; waiting past the budget is what the user ruled out.
 		if (wanted > left) return { retry: false, budgetExhausted: true };
-		const delayMs = Math.min(left, retryAfterMs !== undefined ? withJitter(retryAfterMs) : wanted);
+		const delayMs = Math.min(left, asked !== undefined ? withJitter(asked) : wanted);
 		const reason =
 			retryAfterMs !== undefined ? `${status} Retry-After ${retryAfterMs} ms` : `${status} without Retry-After`;
 		return { retry: true, delayMs, reason, throttled: true };
