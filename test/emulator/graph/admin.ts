@@ -168,7 +168,11 @@ export function registerMailAdmin(ctx: EmulatorContext): void {
 	ctx.admin.register('Get-OutboundQueue', (body) => {
 		const mailbox = body?.Mailbox !== undefined ? mailboxOf(ctx, body.Mailbox) : undefined;
 		const backlog = outboundBacklog(ctx, mailbox?.id);
-		return { Queued: backlog.queued, NextSubmitAt: backlog.nextSubmitAt ?? null };
+		return {
+			Queued: backlog.queued,
+			NextSubmitAt: backlog.nextSubmitAt ?? null,
+			...(backlog.recipientsLast24h !== undefined ? { RecipientsLast24h: backlog.recipientsLast24h } : {}),
+		};
 	});
 	ctx.admin.register('Get-MailboxFolders', (body) => {
 		flushOutbound(ctx);

@@ -291,13 +291,23 @@ export function flushOutbound(ctx: EmulatorContext): void {
 }
 
 /** For tests and the bench: messages accepted (202) but not yet submitted or not yet filed, per mailbox. */
-export function outboundBacklog(ctx: EmulatorContext, mailboxId?: string): { queued: number; nextSubmitAt?: string } {
+export function outboundBacklog(
+	ctx: EmulatorContext,
+	mailboxId?: string,
+): { queued: number; nextSubmitAt?: string; recipientsLast24h?: number } {
 	flushOutbound(ctx);
+	const now = ctx.clock.now();
+	const recipientsLast24h = mailboxId
+		? senderLog(ctx, mailboxId)
+				.recipients.filter(([t]) => t > now - 24 * 3600_000)
+				.reduce((n, [, c]) => n + c, 0)
+		: undefined;
 	const entries = (queues.get(ctx) ?? []).filter((e) => !mailboxId || e.mailboxId === mailboxId);
 	const waiting = entries.filter((e) => !e.submitted).map((e) => e.submitAt);
 	return {
 		queued: entries.length,
 		nextSubmitAt: waiting.length ? new Date(Math.min(...waiting)).toISOString() : undefined,
+		recipientsLast24h,
 	};
 }
 
