@@ -110,7 +110,6 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 		return [output];
 	} catch (error) {
 		// Stop on error saves no output: the error itself must say what went out (items in flight have finished).
-		// eslint-disable-next-line @n8n/community-nodes/require-node-api-error -- already the item's NodeApiError / NodeOperationError, annotated
 		throw report ? report.annotate(error as Error) : error;
 	}
 }

@@ -76,6 +76,7 @@ async function sharedAcquisition(
 		return token;
 	} catch (error) {
 		if (acquisitions.get(key) === entry) acquisitions.delete(key);
+		// eslint-disable-next-line @n8n/community-nodes/require-node-api-error -- acquireToken's ScopedMailboxAuthError, which n8n maps
 		throw error;
 	}
 }

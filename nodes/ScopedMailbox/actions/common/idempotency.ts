@@ -151,6 +151,7 @@ export async function sendOnce(
 		return { ...result, sendStatus: 'accepted' satisfies SendStatus, idempotencyKey: key };
 	} catch (error) {
 		if (error && typeof error === 'object') keysOfErrors.set(error, key);
+		// eslint-disable-next-line @n8n/community-nodes/require-node-api-error -- the transport's NodeApiError / NodeOperationError, passed on
 		throw error;
 	} finally {
 		done(accepted);
