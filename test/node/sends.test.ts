@@ -210,4 +210,55 @@ describe('sends under throttling and sending limits', () => {
 		const log = (await graphLog(world)).filter((r) => r.seq > seq);
 		expect(log.map((r) => r.method)).toEqual(['POST']);
 	});
+
+	it('reply and forward with Prevent Duplicate Sends: the second run of the same input is alreadySent', async () => {
+		const { Ids } = await world.emu.admin<{ Ids: string[] }>('Deliver-Message', {
+			To: NOTIFICATIONS,
+			From: EXTERNAL,
+			Subject: 'question-1',
+		});
+		const reply = {
+			resource: 'message',
+			operation: 'reply',
+			mailbox: NOTIFICATIONS,
+			messageId: Ids[0],
+			replyType: 'reply',
+			comment: 'On it.',
+			options: { preventDuplicates: true },
+		};
+		const forward = {
+			resource: 'message',
+			operation: 'forward',
+			mailbox: NOTIFICATIONS,
+			messageId: Ids[0],
+			toRecipients: 'colleague@fabrikam.example',
+			comment: 'FYI',
+			options: { preventDuplicates: true },
+		};
+		for (const parameters of [reply, forward]) {
+			const first = await world.run('mi', parameters);
+			expect(first.items[0].json).toMatchObject({ sendStatus: 'accepted' });
+			const second = await world.run('mi', parameters);
+			expect(second.items[0].json).toMatchObject({
+				sendStatus: 'alreadySent',
+				idempotencyKey: first.items[0].json.idempotencyKey,
+			});
+		}
+		await drainOutbox();
+		const sent = await world.emu.admin<Sent[]>('Get-SentMessages', { Mailbox: NOTIFICATIONS });
+		expect(sent.filter((m) => m.Subject === 'RE: question-1')).toHaveLength(1);
+		expect(sent.filter((m) => m.Subject === 'FW: question-1')).toHaveLength(1);
+	});
+
+	it('Continue On Fail: a failed send item says notSent or unknown', async () => {
+		await world.emu.admin('Add-Fault', { Method: 'POST', PathRegex: 'sendMail', Status: 400, Count: 1 });
+		await world.emu.admin('Add-Fault', { Method: 'POST', PathRegex: 'sendMail', ResetAfter: true, Count: 1 });
+		const run = await world.run('mi', sendParams(), {
+			items: [{ subject: 'cof-0' }],
+			continueOnFail: true,
+		});
+		expect(run.items[0].json.sendStatus).toBe('notSent');
+		const again = await world.run('mi', sendParams(), { items: [{ subject: 'cof-1' }], continueOnFail: true });
+		expect(again.items[0].json).toMatchObject({ sendStatus: 'unknown', outcome: 'unknown' });
+	});
 });
