@@ -239,8 +239,14 @@ function retryAfterOf(failure: GraphFailure): number | undefined {
 	return failure.retryAfterSeconds !== undefined ? failure.retryAfterSeconds * 1000 : undefined;
 }
 
-/** The node's "Max Wait on Throttling (Minutes)" (absent in the trigger and pickers: the default applies). */
+/**
+ * The node's "Max Wait on Throttling (Minutes)". The trigger and the pickers do not have it (the default applies);
+ * their getNodeParameter takes no item index, so the parameter is only read where the node declares it.
+ */
 function throttleBudgetOf(ctx: GraphContext, itemIndex: number): number {
+	const declared = ctx.getNode().parameters?.throttleWaitMinutes;
+	if (declared === undefined) return throttleBudgetFromMinutes(undefined);
+	if (typeof declared === 'number') return throttleBudgetFromMinutes(declared);
 	try {
 		return throttleBudgetFromMinutes(ctx.getNodeParameter('throttleWaitMinutes', itemIndex, undefined));
 	} catch {
