@@ -261,4 +261,23 @@ describe('sends under throttling and sending limits', () => {
 		const again = await world.run('mi', sendParams(), { items: [{ subject: 'cof-1' }], continueOnFail: true });
 		expect(again.items[0].json).toMatchObject({ sendStatus: 'unknown', outcome: 'unknown' });
 	});
+
+	it('the window it cannot cover: a re-run before the sent copy shows up in the mailbox sends again', async () => {
+		await world.emu.admin('Set-Settings', { SentItemsDelaySeconds: 30 });
+		try {
+			const options = { options: { preventDuplicates: true } };
+			const items = [{ subject: 'window-0' }];
+			const first = await world.run('mi', sendParams(options), { items });
+			expect(first.items[0].json.sendStatus).toBe('accepted');
+			// Within the 30 s after the 202 nothing is in the mailbox yet: the lookup finds nothing.
+			const early = await world.run('mi', sendParams(options), { items });
+			expect(early.items[0].json.sendStatus).toBe('accepted');
+			await world.emu.admin('Advance-Clock', { Seconds: 31 });
+			const later = await world.run('mi', sendParams(options), { items });
+			expect(later.items[0].json.sendStatus).toBe('alreadySent');
+			expect(await sentSubjects('window-')).toEqual(['window-0', 'window-0']);
+		} finally {
+			await world.emu.admin('Set-Settings', { SentItemsDelaySeconds: 0 });
+		}
+	});
 });
