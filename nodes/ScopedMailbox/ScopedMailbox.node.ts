@@ -10,6 +10,7 @@ import * as attachment from './actions/attachment';
 import * as mailbox from './actions/mailbox';
 import * as message from './actions/message';
 import { router } from './actions/router';
+import { throttleWaitField } from './actions/common/throttleWait';
 import { scopedMailboxCredentialTest } from './methods/credentialTest';
 import { listSearch, loadOptions } from './methods';
 
@@ -99,6 +100,7 @@ export class ScopedMailbox implements INodeType {
 			...message.description,
 			...attachment.description,
 			...mailbox.description,
+			throttleWaitField,
 		],
 	};
 

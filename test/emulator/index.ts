@@ -91,7 +91,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<EmulatorHand
 	const clock = createClock();
 	const signer = new TokenSigner();
 	const log = new RequestLog();
-	const faults = new Faults();
+	const faults = new Faults(() => clock.now());
 	const admin = new AdminRegistry();
 	const router = createRouter();
 	let certificateDir: string | undefined;

@@ -111,9 +111,22 @@ describe('retry rules', () => {
 		expect(decideOnStatus(400, undefined, true, none, DEFAULT_RETRY_POLICY)).toEqual({ retry: false });
 	});
 
-	it('caps retries and Retry-After', () => {
-		expect(decideOnStatus(429, 1000, true, { throttle: 4, server: 0 }, DEFAULT_RETRY_POLICY)).toEqual({ retry: false });
-		expect(decideOnStatus(429, 10 * 60_000, true, none, DEFAULT_RETRY_POLICY)).toEqual({ retry: false });
+	it('waits on throttling as long as the time budget lasts, not a count of retries', () => {
+		const budget = DEFAULT_RETRY_POLICY.throttleBudgetMs;
+		expect(
+			decideOnStatus(429, 1000, true, { throttle: 40, server: 0, throttleWaitedMs: 40_000 }, DEFAULT_RETRY_POLICY),
+		).toMatchObject({ retry: true });
+		expect(
+			decideOnStatus(429, 1000, true, { throttle: 4, server: 0, throttleWaitedMs: budget - 500 }, DEFAULT_RETRY_POLICY),
+		).toEqual({ retry: false, budgetExhausted: true });
+		expect(decideOnStatus(429, budget + 1000, true, none, DEFAULT_RETRY_POLICY)).toEqual({
+			retry: false,
+			budgetExhausted: true,
+		});
+		expect(decideOnStatus(429, 1000, true, none, { ...DEFAULT_RETRY_POLICY, throttleBudgetMs: 0 })).toEqual({
+			retry: false,
+			budgetExhausted: true,
+		});
 		const decision = decideOnStatus(429, 2000, true, none, DEFAULT_RETRY_POLICY);
 		expect(decision.retry && decision.delayMs).toBeGreaterThanOrEqual(2000);
 		expect(decision.retry && decision.delayMs).toBeLessThan(3000);

@@ -11,6 +11,7 @@ import * as attachment from './attachment';
 import type { BatchableOperation } from './common/batchable';
 import { runBatched, type ItemOutcome } from './common/batchRunner';
 import { isSendOutcomeUnknown } from './common/errors';
+import { SEND_OPERATIONS, SendReport, failedSendOutcome } from './common/sendReport';
 import * as mailbox from './mailbox';
 import * as message from './message';
 
@@ -52,8 +53,9 @@ function asNodeError(this: IExecuteFunctions, error: unknown, itemIndex: number)
 	return new NodeOperationError(this.getNode(), error as Error, { itemIndex });
 }
 
-function errorItem(error: Error, itemIndex: number): INodeExecutionData {
+function errorItem(error: Error, itemIndex: number, isSend: boolean): INodeExecutionData {
 	const json: IDataObject = { error: error.message };
+	if (isSend) json.sendStatus = failedSendOutcome(error);
 	const description = (error as { description?: string | null }).description;
 	if (description) json.description = description;
 	const httpCode = (error as { httpCode?: string | null }).httpCode;
@@ -82,22 +84,32 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 		({ outcomes: batched, single } = await runBatched.call(this, module.batch, single));
 	}
 	const singles = new Set(single);
-	const output = await runForItems(
-		items,
-		(i) => mailboxKey.call(this, i),
-		async (i) => {
-			if (!singles.has(i)) {
-				const outcome = batched.get(i);
-				if (outcome instanceof Error) throw outcome;
-				return outcome ?? [];
-			}
-			try {
-				return await module.execute.call(this, i);
-			} catch (error) {
-				throw asNodeError.call(this, error, i);
-			}
-		},
-		{ onError: (error, i) => (continueOnFail ? errorItem(error, i) : undefined) },
-	);
-	return [output];
+	const isSend = resource === 'message' && SEND_OPERATIONS.has(operation);
+	const report = isSend ? new SendReport(items.length) : undefined;
+	try {
+		const output = await runForItems(
+			items,
+			(i) => mailboxKey.call(this, i),
+			async (i) => {
+				if (!singles.has(i)) {
+					const outcome = batched.get(i);
+					if (outcome instanceof Error) throw outcome;
+					return outcome ?? [];
+				}
+				try {
+					const result = await module.execute.call(this, i);
+					report?.succeeded(i, result);
+					return result;
+				} catch (error) {
+					report?.failed(i, error);
+					throw asNodeError.call(this, error, i);
+				}
+			},
+			{ onError: (error, i) => (continueOnFail ? errorItem(error, i, isSend) : undefined) },
+		);
+		return [output];
+	} catch (error) {
+		// Stop on error saves no output: the error itself must say what went out (items in flight have finished).
+		throw report ? report.annotate(error as Error) : error;
+	}
 }

@@ -29,7 +29,15 @@ export interface GraphContext {
 	getNodeParameter(name: string, itemIndex: number, fallback?: unknown, options?: IDataObject): unknown;
 	getCredentials(type: string, itemIndex?: number): Promise<import('n8n-workflow').ICredentialDataDecryptedObject>;
 	getExecutionCancelSignal?(): AbortSignal | undefined;
-	logger?: { debug(message: string, meta?: IDataObject): void; warn(message: string, meta?: IDataObject): void };
+	logger?: {
+		debug(message: string, meta?: IDataObject): void;
+		info?(message: string, meta?: IDataObject): void;
+		warn(message: string, meta?: IDataObject): void;
+	};
+	/** Execute functions only: shown on the node's output after the run. */
+	addExecutionHints?(...hints: import('n8n-workflow').NodeExecutionHint[]): void;
+	/** Execute functions only: reaches the editor's browser console during manual runs. */
+	sendMessageToUI?(message: unknown): void;
 	helpers: {
 		httpRequestWithAuthentication(
 			this: unknown,
@@ -48,6 +56,10 @@ export interface RequestState {
 	policy: RetryPolicy;
 	throttleRetries: number;
 	serverRetries: number;
+	/** Time spent waiting on throttling so far (against policy.throttleBudgetMs). */
+	throttleWaitedMs: number;
+	/** The last throttled answer came when (or asked for more than) the budget had left. */
+	throttleBudgetExhausted?: boolean;
 	lastRetryAfterMs?: number;
 	/** A connection failure the retries did not overcome. */
 	networkFailure?: { code: string; message: string; maySent: boolean };
@@ -55,6 +67,8 @@ export interface RequestState {
 	authenticationFailure?: { message: string; description?: string; httpCode?: string };
 	signal?: AbortSignal;
 	log?: (message: string, meta?: IDataObject) => void;
+	/** Called before each wait on throttling, so the node can say that it is waiting and for how long. */
+	onThrottleWait?: (delayMs: number, status: number, retryAfterMs: number | undefined) => void;
 }
 
 function headersOf(init: RequestInit | undefined): Record<string, string> {
@@ -273,12 +287,18 @@ class RetryMiddleware implements Middleware {
 				response.status,
 				retryAfterMs,
 				state.idempotent,
-				{ throttle: state.throttleRetries, server: state.serverRetries },
+				{ throttle: state.throttleRetries, server: state.serverRetries, throttleWaitedMs: state.throttleWaitedMs },
 				state.policy,
 			);
-			if (!decision.retry) return;
-			if (response.status === 429 || retryAfterMs !== undefined) state.throttleRetries++;
-			else state.serverRetries++;
+			if (!decision.retry) {
+				if (decision.budgetExhausted) state.throttleBudgetExhausted = true;
+				return;
+			}
+			if (decision.throttled) {
+				state.throttleRetries++;
+				state.throttleWaitedMs += decision.delayMs;
+				state.onThrottleWait?.(decision.delayMs, response.status, retryAfterMs);
+			} else state.serverRetries++;
 			state.log?.('Graph request retried', {
 				status: response.status,
 				reason: decision.reason,
@@ -297,6 +317,7 @@ export function newRequestState(options: {
 	policy?: Partial<RetryPolicy>;
 	signal?: AbortSignal;
 	log?: RequestState['log'];
+	onThrottleWait?: RequestState['onThrottleWait'];
 }): RequestState {
 	return {
 		idempotent: options.idempotent,
@@ -304,8 +325,10 @@ export function newRequestState(options: {
 		policy: { ...DEFAULT_RETRY_POLICY, ...options.policy },
 		throttleRetries: 0,
 		serverRetries: 0,
+		throttleWaitedMs: 0,
 		signal: options.signal,
 		log: options.log,
+		onThrottleWait: options.onThrottleWait,
 	};
 }
 

@@ -18,6 +18,11 @@ export interface GraphFailure {
 	detail?: string;
 	/** Retries the transport made before giving up. */
 	attempts?: number;
+	/** Time the request waited on throttling, and the budget it had ("Max Wait on Throttling"). */
+	throttleWaitedSeconds?: number;
+	throttleBudgetSeconds?: number;
+	/** The budget ran out (or Graph asked for more than was left). */
+	throttleBudgetExhausted?: boolean;
 }
 
 export interface ErrorContext {
@@ -118,12 +123,16 @@ export function graphError(failure: GraphFailure, context: ErrorContext): NodeAp
 		message = `Microsoft Graph rejected the access token of ${context.identity ?? 'this credential'} (${code})`;
 		fix =
 			"n8n already requested a new token once. Check that the credential's cloud and Graph base URL match the tenant (the token audience must be that Graph), and that the application or user is still enabled.";
-	} else if (failure.status === 429) {
-		message = `Microsoft Graph kept throttling requests to ${where} (${code})${failure.attempts ? ` after ${failure.attempts} retries` : ''}`;
+	} else if (failure.status === 429 || failure.throttleBudgetExhausted) {
+		const waited = failure.throttleWaitedSeconds ?? 0;
+		const budget = failure.throttleBudgetSeconds;
+		message = failure.throttleBudgetExhausted
+			? `Microsoft Graph kept throttling requests to ${where} (${code}): the node waited ${waited} s in ${failure.attempts ?? 0} retries and its Max Wait on Throttling (${budget !== undefined ? `${+(budget / 60).toFixed(2)} min` : 'the budget'}) is spent${failure.retryAfterSeconds ? `; Graph asked to wait another ${failure.retryAfterSeconds} s` : ''}`
+			: `Microsoft Graph kept throttling requests to ${where} (${code})${failure.attempts ? ` after ${failure.attempts} retries` : ''}`;
 		fix =
-			'Exchange allows 4 concurrent requests and 10,000 requests per 10 minutes per app and mailbox. Run fewer items at once, spread the workflow over time, or retry later' +
+			'Exchange allows 4 concurrent requests and 10,000 requests per 10 minutes per app and mailbox, and 30 messages a minute per mailbox. Raise "Max Wait on Throttling (Minutes)" in the node, run fewer items at once, spread the workflow over time, or retry later' +
 			(failure.retryAfterSeconds ? ` (Graph asked to wait ${failure.retryAfterSeconds} s)` : '') +
-			'.';
+			'. This request was not carried out (Graph refuses throttled requests before acting on them).';
 	} else if (failure.status === 413) {
 		message = `The request to ${where} is too large for Microsoft Graph (${code})`;
 		fix =

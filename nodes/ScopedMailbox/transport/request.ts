@@ -36,6 +36,8 @@ import {
 	requestMayHaveBeenSent,
 	backoffMs,
 	sleep,
+	throttleBudgetFromMinutes,
+	isThrottled,
 	type RetryPolicy,
 } from './retry';
 
@@ -232,6 +234,70 @@ export function failureFrom(status: number, headers: Headers, body: unknown, sta
 		detail,
 		retryAfterSeconds: retryAfterMs !== undefined ? Math.round(retryAfterMs / 1000) : undefined,
 		attempts: state ? state.throttleRetries + state.serverRetries : undefined,
+		throttleWaitedSeconds: state?.throttleWaitedMs ? Math.round(state.throttleWaitedMs / 1000) : undefined,
+		throttleBudgetSeconds: state ? Math.round(state.policy.throttleBudgetMs / 1000) : undefined,
+		throttleBudgetExhausted: state?.throttleBudgetExhausted,
+	};
+}
+
+function retryAfterOf(failure: GraphFailure): number | undefined {
+	return failure.retryAfterSeconds !== undefined ? failure.retryAfterSeconds * 1000 : undefined;
+}
+
+/**
+ * The node's "Max Wait on Throttling (Minutes)". The trigger and the pickers do not have it (the default applies);
+ * their getNodeParameter takes no item index, so the parameter is only read where the node declares it.
+ */
+function throttleBudgetOf(ctx: GraphContext, itemIndex: number): number {
+	const declared = ctx.getNode().parameters?.throttleWaitMinutes;
+	if (declared === undefined) return throttleBudgetFromMinutes(undefined);
+	if (typeof declared === 'number') return throttleBudgetFromMinutes(declared);
+	try {
+		return throttleBudgetFromMinutes(ctx.getNodeParameter('throttleWaitMinutes', itemIndex, undefined));
+	} catch {
+		return throttleBudgetFromMinutes(undefined);
+	}
+}
+
+const hinted = new WeakMap<object, Set<string>>();
+
+/**
+ * Says that the node is waiting on Graph: n8n's log (every wait), the editor's console during manual runs, and
+ * once per execution and mailbox a hint on the node's output. n8n has no "waiting" status for a running node.
+ */
+function throttleReporter(
+	ctx: GraphContext,
+	mailbox: string | undefined,
+	method: string,
+	path: string,
+	itemIndex: number,
+	budgetMs: number,
+) {
+	return (delayMs: number, status: number, retryAfterMs: number | undefined) => {
+		const seconds = Math.max(1, Math.round(delayMs / 1000));
+		const message = `Microsoft Graph throttled ${method} ${path}${mailbox ? ` for mailbox ${mailbox}` : ''} (${status}${retryAfterMs !== undefined ? `, Retry-After ${Math.round(retryAfterMs / 1000)} s` : ''}); waiting ${seconds} s before sending it again (item ${itemIndex}, max wait ${Math.round(budgetMs / 60_000)} min per request)`;
+		const meta = { status, delayMs, retryAfterMs, itemIndex, mailbox };
+		if (ctx.logger?.info) ctx.logger.info(message, meta);
+		else ctx.logger?.warn(message, meta);
+		try {
+			ctx.sendMessageToUI?.(message);
+		} catch {
+			// Only manual runs have an editor to talk to.
+		}
+		const key = mailbox ?? '';
+		let seen = hinted.get(ctx);
+		if (!seen) hinted.set(ctx, (seen = new Set()));
+		if (seen.has(key) || typeof ctx.addExecutionHints !== 'function') return;
+		seen.add(key);
+		try {
+			ctx.addExecutionHints({
+				message: `Microsoft Graph throttled requests${mailbox ? ` to ${mailbox}` : ''}: the node waited as Graph asked (Retry-After), up to ${Math.round(budgetMs / 60_000)} min per request ("Max Wait on Throttling"). n8n's log has each wait.`,
+				type: 'info',
+				location: 'outputPane',
+			});
+		} catch {
+			// Hints are informational.
+		}
 	};
 }
 
@@ -279,12 +345,14 @@ export async function graphRequest(this: GraphContext, options: GraphRequestOpti
 	const idempotent = options.idempotent ?? method !== 'POST';
 	const credentialKey = credentialKeyOf(this, credentialType);
 	const logger = this.logger;
+	const throttleBudgetMs = options.retry?.throttleBudgetMs ?? throttleBudgetOf(this, itemIndex);
 	const state = newRequestState({
 		idempotent,
 		mailboxKey: mailbox ? `${credentialKey}|${mailbox.toLowerCase()}` : undefined,
-		policy: options.retry,
+		policy: { ...options.retry, throttleBudgetMs },
 		signal: this.getExecutionCancelSignal?.(),
 		log: logger ? (message, meta) => logger.debug(message, { ...meta, method, path: pathForErrors(url) }) : undefined,
+		onThrottleWait: throttleReporter(this, mailbox, method, pathForErrors(url), itemIndex, throttleBudgetMs),
 	});
 	const errorContext: ErrorContext = {
 		node: this.getNode(),
@@ -361,7 +429,10 @@ export async function graphRequest(this: GraphContext, options: GraphRequestOpti
 	if (!response.ok && !options.returnErrors) {
 		const failure = failureFrom(response.status, response.headers, body, state);
 		errorContext.identity = await identityOf(this, credentialType, itemIndex);
-		throw graphError(failure, errorContext);
+		const error = graphError(failure, errorContext);
+		// Throttled = refused before Graph acted: a send that ends here was not sent (actions/common/sendReport.ts).
+		if (isThrottled(failure.status, retryAfterOf(failure))) Object.assign(error, { throttled: true });
+		throw error;
 	}
 	if (options.fullResponse || options.returnErrors) {
 		return { body, headers: headerObject(response.headers), statusCode: response.status } satisfies GraphFullResponse;
@@ -464,7 +535,8 @@ export async function uploadChunk(
 		method: 'PUT',
 		path: 'upload session',
 	};
-	const attempts = { throttle: 0, server: 0 };
+	const attempts = { throttle: 0, server: 0, throttleWaitedMs: 0 };
+	policy.throttleBudgetMs = options.retry?.throttleBudgetMs ?? throttleBudgetOf(this, options.itemIndex ?? 0);
 	const signal = this.getExecutionCancelSignal?.();
 	const send = async () =>
 		(await this.helpers.httpRequest({
@@ -504,8 +576,10 @@ export async function uploadChunk(
 		const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
 		const decision = decideOnStatus(response.status, retryAfterMs, true, attempts, policy);
 		if (decision.retry) {
-			if (response.status === 429 || retryAfterMs !== undefined) attempts.throttle++;
-			else attempts.server++;
+			if (decision.throttled) {
+				attempts.throttle++;
+				attempts.throttleWaitedMs += decision.delayMs;
+			} else attempts.server++;
 			await sleep(decision.delayMs, signal);
 			continue;
 		}

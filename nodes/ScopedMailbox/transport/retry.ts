@@ -1,7 +1,9 @@
 /**
  * When a failed Graph request may be sent again, and after how long.
  * - 429 and 503/504 with Retry-After: Graph did not process the request, so any request is retried after the
- *   time Graph asked for (capped, with jitter so parallel items do not return in lockstep).
+ *   time Graph asked for (with jitter so parallel items do not return in lockstep), for as long as the
+ *   request's throttle budget (the node's "Max Wait on Throttling") lasts: Exchange's limits are per 10 minutes
+ *   and per minute, so a count of retries says nothing about whether the window has passed.
  * - 429 without Retry-After: retried with exponential backoff (also not processed).
  * - Other 5xx: retried with backoff only when the request is idempotent (a 500 on sendMail may have sent).
  * - Connection failures: before the request was sent (refused, DNS) any request is retried; after (reset,
@@ -9,17 +11,26 @@
  */
 
 export interface RetryPolicy {
-	/** Retries after throttling (429 / 503 / 504 with Retry-After). */
+	/**
+	 * Total time one request may spend waiting on throttling (429 / 503 / 504 with Retry-After) before it fails.
+	 * A Retry-After longer than what is left ends the waiting at once (the error says how long Graph asked for).
+	 */
+	throttleBudgetMs: number;
+	/** Only for $batch inner requests (transport/batch.ts counts its own rounds); single requests use the budget. */
 	maxThrottleRetries: number;
 	/** Retries of idempotent requests after other 5xx or connection failures. */
 	maxServerErrorRetries: number;
-	/** Longest Retry-After honoured; longer waits end the retries (the error tells the user to wait). */
+	/** Longest single Retry-After $batch honours (transport/batch.ts); single requests use the budget. */
 	maxRetryAfterMs: number;
 	baseBackoffMs: number;
 	maxBackoffMs: number;
 }
 
+/** The node's default "Max Wait on Throttling (Minutes)". */
+export const DEFAULT_THROTTLE_WAIT_MINUTES = 5;
+
 export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+	throttleBudgetMs: DEFAULT_THROTTLE_WAIT_MINUTES * 60_000,
 	maxThrottleRetries: 4,
 	maxServerErrorRetries: 3,
 	maxRetryAfterMs: 120_000,
@@ -74,27 +85,37 @@ export function backoffMs(attempt: number, policy: RetryPolicy): number {
 	return withJitter(Math.min(policy.maxBackoffMs, policy.baseBackoffMs * 2 ** attempt));
 }
 
-export type RetryDecision = { retry: true; delayMs: number; reason: string } | { retry: false };
+export type RetryDecision =
+	| { retry: true; delayMs: number; reason: string; throttled: boolean }
+	| { retry: false; budgetExhausted?: boolean };
+
+export function isThrottled(status: number, retryAfterMs: number | undefined): boolean {
+	return status === 429 || ((status === 503 || status === 504) && retryAfterMs !== undefined);
+}
 
 export function decideOnStatus(
 	status: number,
 	retryAfterMs: number | undefined,
 	idempotent: boolean,
-	attempts: { throttle: number; server: number },
+	attempts: { throttle: number; server: number; throttleWaitedMs?: number },
 	policy: RetryPolicy,
 ): RetryDecision {
-	const throttled = status === 429 || ((status === 503 || status === 504) && retryAfterMs !== undefined);
-	if (throttled) {
-		if (attempts.throttle >= policy.maxThrottleRetries) return { retry: false };
-		if (retryAfterMs !== undefined) {
-			if (retryAfterMs > policy.maxRetryAfterMs) return { retry: false };
-			return { retry: true, delayMs: withJitter(retryAfterMs), reason: `${status} Retry-After ${retryAfterMs} ms` };
-		}
-		return { retry: true, delayMs: backoffMs(attempts.throttle, policy), reason: `${status} without Retry-After` };
+	if (isThrottled(status, retryAfterMs)) {
+		const left = policy.throttleBudgetMs - (attempts.throttleWaitedMs ?? 0);
+		// "Retry-After: 0" again and again would make a hot loop for the whole budget: from the second retry on,
+		// wait at least a second.
+		const asked = retryAfterMs !== undefined && attempts.throttle > 0 ? Math.max(retryAfterMs, 1000) : retryAfterMs;
+		const wanted = asked ?? backoffMs(attempts.throttle, policy);
+		// Waiting less than Graph asked would only earn another 429; waiting past the budget is what the user ruled out.
+		if (wanted > left) return { retry: false, budgetExhausted: true };
+		const delayMs = Math.min(left, asked !== undefined ? withJitter(asked) : wanted);
+		const reason =
+			retryAfterMs !== undefined ? `${status} Retry-After ${retryAfterMs} ms` : `${status} without Retry-After`;
+		return { retry: true, delayMs, reason, throttled: true };
 	}
 	if (status >= 500 && idempotent) {
 		if (attempts.server >= policy.maxServerErrorRetries) return { retry: false };
-		return { retry: true, delayMs: backoffMs(attempts.server, policy), reason: `${status}` };
+		return { retry: true, delayMs: backoffMs(attempts.server, policy), reason: `${status}`, throttled: false };
 	}
 	return { retry: false };
 }
@@ -114,4 +135,11 @@ export async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 		if (signal?.aborted) onAbort();
 		else signal?.addEventListener('abort', onAbort, { once: true });
 	});
+}
+
+/** "Max Wait on Throttling (Minutes)" as milliseconds; bad values fall back to the default. */
+export function throttleBudgetFromMinutes(minutes: unknown): number {
+	const n = typeof minutes === 'string' ? Number(minutes) : minutes;
+	if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) return DEFAULT_RETRY_POLICY.throttleBudgetMs;
+	return Math.round(n * 60_000);
 }

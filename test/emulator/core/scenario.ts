@@ -162,6 +162,9 @@ export const DEFAULT_SETTINGS: Settings = {
 	deviceCodeIntervalSeconds: 5,
 	authorizationCodeLifetimeSeconds: 600,
 	refreshTokenMaxAgeSeconds: 0,
+	messageRatePerMinute: 30,
+	recipientRatePerDay: 10_000,
+	sentItemsDelaySeconds: 0,
 };
 
 export function readScenario(nameOrPath: string): Scenario {

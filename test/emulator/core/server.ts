@@ -177,6 +177,14 @@ async function dispatch(
 	if (fault) {
 		if (fault.delayMs) await deps.sleep(fault.delayMs);
 		if (fault.reset) return 'reset';
+		if (fault.resetAfter) {
+			const match = deps.router.match(req.method, req.rawPath, server);
+			if (match && match !== 'method-not-allowed') {
+				req.params = match.params;
+				await Promise.resolve(match.handler(req)).catch(() => undefined);
+			}
+			return 'reset';
+		}
 		if (fault.status !== undefined) {
 			return {
 				status: fault.status,

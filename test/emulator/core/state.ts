@@ -150,6 +150,8 @@ export interface StoredMessage {
 	categories: string[];
 	flag: { flagStatus: 'notFlagged' | 'flagged' | 'complete' };
 	internetMessageHeaders: { name: string; value: string }[];
+	/** MAPI named/tagged properties set through Graph (`String {guid} Name X`, `String 0x007D`). */
+	singleValueExtendedProperties?: { id: string; value: string }[];
 	attachments: StoredAttachment[];
 	changeKey: string;
 	/** Monotonic per mailbox: drives delta queries. */
@@ -194,6 +196,12 @@ export interface Settings {
 	authorizationCodeLifetimeSeconds: number; // 600 (Entra: ~10 min)
 	/** Absolute lifetime of a sign-in session's refresh tokens (AADSTS70008 after it); 0 = until revoked. */
 	refreshTokenMaxAgeSeconds: number;
+	/** Exchange Online's message rate limit per mailbox (30/min): excess submissions wait in the Outbox. 0 = off. */
+	messageRatePerMinute: number;
+	/** Recipient rate limit per mailbox per rolling 24 h (10,000): excess -> NDR 554 5.2.0 to the sender. 0 = off. */
+	recipientRatePerDay: number;
+	/** Seconds between sendMail's 202 and the message showing anywhere in the sender's mailbox (Outbox / Sent Items). */
+	sentItemsDelaySeconds: number;
 }
 
 export interface EmulatorState {

@@ -4,6 +4,7 @@ import type { EmulatorContext } from '../core/context';
 import type { Mailbox, MailboxStore, Recipient, StoredAttachment, StoredMessage } from '../core/state';
 import { newAttachmentId } from './ids';
 import { folderForAdmin, findFolder, findMailbox, insertMessage, isoNow, moveMessage, sideOf } from './store';
+import { flushOutbound, outboundBacklog } from './send';
 
 function mailboxOf(ctx: EmulatorContext, ref: unknown, param = 'Mailbox'): Mailbox {
 	if (typeof ref !== 'string' || !ref) throw new AdminError(`Parameter ${param} is required`);
@@ -69,6 +70,7 @@ export function adminView(store: MailboxStore, m: StoredMessage): Record<string,
 		InternetMessageId: m.internetMessageId,
 		ConversationId: m.conversationId,
 		InternetMessageHeaders: m.internetMessageHeaders.map((h) => ({ ...h })),
+		ExtendedProperties: (m.singleValueExtendedProperties ?? []).map((p) => ({ Id: p.id, Value: p.value })),
 		Attachments: m.attachments.map((a) => ({
 			Id: a.id,
 			Name: a.name,
@@ -135,6 +137,7 @@ export function seedMessages(ctx: EmulatorContext, mailbox: Mailbox, folder: str
 export function registerMailAdmin(ctx: EmulatorContext): void {
 	ctx.admin.register('Deliver-Message', (body) => deliverInbound(ctx, body ?? {}));
 	ctx.admin.register('Get-MailboxMessages', (body) => {
+		flushOutbound(ctx);
 		const mailbox = mailboxOf(ctx, body?.Mailbox);
 		const store = ctx.ensureStore(mailbox.id);
 		let msgs = [...store.messages.values()];
@@ -153,6 +156,7 @@ export function registerMailAdmin(ctx: EmulatorContext): void {
 		return msgs.sort(byNewest).map((m) => adminView(store, m));
 	});
 	ctx.admin.register('Get-SentMessages', (body) => {
+		flushOutbound(ctx);
 		const mailbox = mailboxOf(ctx, body?.Mailbox);
 		const store = ctx.ensureStore(mailbox.id);
 		const sent = findFolder(store, 'sentitems');
@@ -161,7 +165,17 @@ export function registerMailAdmin(ctx: EmulatorContext): void {
 			.sort(byNewest)
 			.map((m) => adminView(store, m));
 	});
+	ctx.admin.register('Get-OutboundQueue', (body) => {
+		const mailbox = body?.Mailbox !== undefined ? mailboxOf(ctx, body.Mailbox) : undefined;
+		const backlog = outboundBacklog(ctx, mailbox?.id);
+		return {
+			Queued: backlog.queued,
+			NextSubmitAt: backlog.nextSubmitAt ?? null,
+			...(backlog.recipientsLast24h !== undefined ? { RecipientsLast24h: backlog.recipientsLast24h } : {}),
+		};
+	});
 	ctx.admin.register('Get-MailboxFolders', (body) => {
+		flushOutbound(ctx);
 		const mailbox = mailboxOf(ctx, body?.Mailbox);
 		const store = ctx.ensureStore(mailbox.id);
 		return store.folders.map((f) => ({

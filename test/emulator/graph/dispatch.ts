@@ -23,7 +23,7 @@ import {
 	patchMessage,
 } from './messages';
 import { needsBody } from './query';
-import { createDraft, createReplyOrForward, replyOrForward, sendDraft, sendMail } from './send';
+import { createDraft, createReplyOrForward, flushOutbound, replyOrForward, sendDraft, sendMail } from './send';
 import { findMailbox } from './store';
 import { admit } from './throttle';
 import { addAttachment, createUploadSession } from './upload';
@@ -247,6 +247,8 @@ export async function handleGraphCall(ctx: EmulatorContext, call: GraphCall): Pr
 			'The request exceeds the maximum supported size of 4 MB. Use an upload session for large attachments.',
 		);
 	}
+	// Sends waiting on Exchange's sending limits go out before anything is read or written.
+	flushOutbound(ctx);
 	const token = ctx.verifyGraphToken(call.headers.authorization);
 	if (!token.ok) return token.response;
 	const claims = token.claims;

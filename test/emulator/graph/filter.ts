@@ -63,6 +63,8 @@ const COLLECTIONS: FilterModel<StoredMessage>['collections'] = {
 		m.bccRecipients.map((r) => ({ 'emailAddress/address': r.address, 'emailAddress/name': r.name ?? r.address })),
 	replyTo: (m) =>
 		m.replyTo.map((r) => ({ 'emailAddress/address': r.address, 'emailAddress/name': r.name ?? r.address })),
+	singleValueExtendedProperties: (m) =>
+		(m.singleValueExtendedProperties ?? []).map((p) => ({ id: p.id, value: p.value })),
 };
 const ENUMS: FilterModel<StoredMessage>['enums'] = {
 	importance: ['low', 'normal', 'high'],
@@ -346,7 +348,12 @@ function check(node: FilterNode, vars: Map<string, string>, model: FilterModel<a
 			if (prop.k === 'lit' || lit.k !== 'lit') throw invalidNodes();
 			if (prop.k === 'var') {
 				const coll = vars.get(prop.name);
-				const allowed = coll === 'categories' ? [''] : ['emailAddress/address', 'emailAddress/name'];
+				const allowed =
+					coll === 'categories'
+						? ['']
+						: coll === 'singleValueExtendedProperties'
+							? ['id', 'value']
+							: ['emailAddress/address', 'emailAddress/name'];
 				if (!allowed.includes(prop.path)) throw invalidNodes();
 				if (lit.lit.t !== 'string' && lit.lit.t !== 'null') throw invalidNodes();
 				return;

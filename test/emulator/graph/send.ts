@@ -7,7 +7,7 @@ import { badRequest, GraphFault } from './errors';
 import { newAttachmentId } from './ids';
 import { applyPatch, validHeaders } from './messages';
 import { bodyAs, messageJson, recipientFromJson } from './serialize';
-import { findMailbox, insertMessage, isoNow, moveMessage, wellKnown, type NewMessage } from './store';
+import { findMailbox, insertMessage, isoNow, removeMessage, wellKnown, type NewMessage } from './store';
 
 const ADDRESS = /^[^\s@<>(),;:"]+@[^\s@<>(),;:"]+\.[^\s@<>(),;:"]+$/;
 
@@ -60,6 +60,26 @@ export function fileAttachment(ctx: EmulatorContext, a: unknown): StoredAttachme
 	};
 }
 
+const PROPERTY_ID =
+	/^(String|Integer|Boolean|SystemTime|Binary|Long|Double|Short|Currency|Float|CLSID)\s+(\{[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\}\s+(Name\s+\S.*|Id\s+0x[0-9a-f]{1,4})|0x[0-9a-f]{1,4})$/i;
+
+/**
+ * `singleValueExtendedProperties: [{id, value}]` on a new message. Ids: `{type} {guid} Name {name}`,
+ * `{type} {guid} Id 0x..` or `{type} 0x..` (Graph's extended-properties overview); anything else is refused.
+ */
+function extendedProperties(v: unknown): StoredMessage['singleValueExtendedProperties'] {
+	if (v === undefined || v === null) return [];
+	if (!Array.isArray(v)) throw badRequest('singleValueExtendedProperties must be a collection.', 'RequestBodyRead');
+	return v.map((p) => {
+		const x = (p ?? {}) as { id?: unknown; value?: unknown };
+		if (typeof x.id !== 'string' || !PROPERTY_ID.test(x.id.trim()))
+			throw badRequest(`The property ID '${String(x.id ?? '')}' is not valid.`, 'ErrorInvalidProperty');
+		if (typeof x.value !== 'string')
+			throw badRequest('The value of an extended property must be a string.', 'RequestBodyRead');
+		return { id: x.id.trim().replace(/\s+/g, ' '), value: x.value };
+	});
+}
+
 /** A Graph `message` resource from a request body, as far as mail clients set it. */
 export function messageFromJson(
 	ctx: EmulatorContext,
@@ -101,6 +121,7 @@ export function messageFromJson(
 		importance,
 		categories: Array.isArray(json.categories) ? json.categories.filter((c): c is string => typeof c === 'string') : [],
 		internetMessageHeaders: validHeaders(json.internetMessageHeaders),
+		singleValueExtendedProperties: extendedProperties(json.singleValueExtendedProperties),
 		attachments: fileAttachments(ctx, json.attachments),
 	};
 }
@@ -136,6 +157,8 @@ export function deliver(ctx: EmulatorContext, m: NewMessage, folder = 'inbox'): 
 				bccRecipients: [],
 				isRead: false,
 				isDraft: false,
+				// Named properties of the sender's item stay in the sender's mailbox.
+				singleValueExtendedProperties: [],
 				attachments: (m.attachments ?? []).map((a) => ({ ...a, id: newAttachmentId() })),
 			}),
 		);
@@ -152,13 +175,157 @@ function requireRecipients(m: NewMessage): void {
 	}
 }
 
+/**
+ * Exchange Online's sending limits, after the 202 (sources: docs/fidelity.md "Sends (i13-sends)"):
+ * - message rate: at most `messageRatePerMinute` submissions per mailbox in any 60 s; the excess is not
+ *   refused but waits in the Outbox and goes out as the window allows (so N messages take about N/30 minutes);
+ * - recipient rate: `recipientRatePerDay` recipients per mailbox per rolling 24 h; a message over it still got
+ *   its 202, is not delivered, and a non-delivery report (554 5.2.0 ...SubmissionQuotaExceededException) lands
+ *   in the sender's Inbox;
+ * - the copy in Sent Items is made after the 202: nothing shows in the mailbox for `sentItemsDelaySeconds`,
+ *   then the message sits in the Outbox until submitted, then moves to Sent Items.
+ * Everything runs on the emulator clock and is applied lazily (flushOutbound) before any Graph request or mail
+ * admin read, so Advance-Clock drains the queue without real waiting.
+ */
+interface Outbound {
+	mailboxId: string;
+	message: NewMessage;
+	saveToSentItems: boolean;
+	visibleAt: number;
+	submitAt: number;
+	outboxId?: string;
+	submitted: boolean;
+}
+
+interface SenderLog {
+	/** Submission times (emulator clock) of the last messages, for the per-minute window. */
+	submissions: number[];
+	/** [time, recipient count] of delivered messages in the last 24 h. */
+	recipients: Array<[number, number]>;
+}
+
+const queues = new WeakMap<EmulatorContext, Outbound[]>();
+const senders = new WeakMap<EmulatorContext, Map<string, SenderLog>>();
+
+function senderLog(ctx: EmulatorContext, mailboxId: string): SenderLog {
+	let all = senders.get(ctx);
+	if (!all) senders.set(ctx, (all = new Map()));
+	let log = all.get(mailboxId);
+	if (!log) all.set(mailboxId, (log = { submissions: [], recipients: [] }));
+	return log;
+}
+
+/** When the next message of this mailbox may be submitted: the 30th-previous submission plus a minute. */
+function nextSubmissionSlot(ctx: EmulatorContext, mailboxId: string, now: number): number {
+	const rate = ctx.state.settings.messageRatePerMinute;
+	const log = senderLog(ctx, mailboxId);
+	let at = now;
+	if (rate > 0 && log.submissions.length >= rate)
+		at = Math.max(now, log.submissions[log.submissions.length - rate] + 60_000);
+	log.submissions.push(at);
+	if (rate > 0 && log.submissions.length > rate * 2) log.submissions.splice(0, log.submissions.length - rate);
+	return at;
+}
+
+function recipientCount(m: NewMessage): number {
+	return (m.toRecipients?.length ?? 0) + (m.ccRecipients?.length ?? 0) + (m.bccRecipients?.length ?? 0);
+}
+
+function nonDeliveryReport(ctx: EmulatorContext, sender: Mailbox, m: NewMessage, at: string): void {
+	const store = ctx.ensureStore(sender.id);
+	const to = [...(m.toRecipients ?? []), ...(m.ccRecipients ?? []), ...(m.bccRecipients ?? [])].map((r) => r.address);
+	insertMessage(ctx, store, wellKnown(store, 'inbox').id, {
+		subject: `Undeliverable: ${m.subject ?? ''}`,
+		bodyType: 'text',
+		body: `Your message couldn't be delivered to ${to.join('; ')}.\n\nYou've exceeded the number of recipients you can send to in a day.\n\nRemote Server returned '554 5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededException; Failed to process message due to a permanent exception with message [BeginDiagnosticData]Message submission quota exceeded.[EndDiagnosticData]'`,
+		from: { address: `postmaster@${ctx.state.tenant.domain}`, name: 'Microsoft Outlook' },
+		toRecipients: [{ address: sender.upn, name: sender.displayName }],
+		receivedDateTime: at,
+		sentDateTime: at,
+		isRead: false,
+	});
+}
+
+/** Submits what is due and files what has become visible; idempotent, cheap when nothing waits. */
+export function flushOutbound(ctx: EmulatorContext): void {
+	const queue = queues.get(ctx);
+	if (!queue?.length) return;
+	const now = ctx.clock.now();
+	const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+	for (const entry of [...queue].sort((a, b) => a.submitAt - b.submitAt)) {
+		const sender = ctx.state.mailboxes.find((b) => b.id === entry.mailboxId);
+		const store = ctx.ensureStore(entry.mailboxId);
+		if (!entry.submitted && now >= entry.submitAt) {
+			entry.submitted = true;
+			const at = iso(entry.submitAt);
+			entry.message = { ...entry.message, sentDateTime: at, receivedDateTime: at };
+			const limit = ctx.state.settings.recipientRatePerDay;
+			const log = senderLog(ctx, entry.mailboxId);
+			log.recipients = log.recipients.filter(([t]) => t > entry.submitAt - 24 * 3600_000);
+			const used = log.recipients.reduce((n, [, c]) => n + c, 0);
+			const count = recipientCount(entry.message);
+			if (limit > 0 && used + count > limit) {
+				if (sender) nonDeliveryReport(ctx, sender, entry.message, at);
+			} else {
+				log.recipients.push([entry.submitAt, count]);
+				deliver(ctx, entry.message);
+			}
+		}
+		if (now < entry.visibleAt) continue;
+		const queued = entry.outboxId ? store.messages.get(entry.outboxId) : undefined;
+		if (!entry.submitted) {
+			if (!queued)
+				entry.outboxId = insertMessage(ctx, store, wellKnown(store, 'outbox').id, {
+					...entry.message,
+					sentDateTime: undefined,
+					isRead: true,
+					isDraft: false,
+				}).id;
+			continue;
+		}
+		if (queued) removeMessage(store, queued);
+		if (entry.saveToSentItems)
+			insertMessage(ctx, store, wellKnown(store, 'sentitems').id, { ...entry.message, isRead: true, isDraft: false });
+		queue.splice(queue.indexOf(entry), 1);
+	}
+}
+
+/** For tests and the bench: messages accepted (202) but not yet submitted or not yet filed, per mailbox. */
+export function outboundBacklog(
+	ctx: EmulatorContext,
+	mailboxId?: string,
+): { queued: number; nextSubmitAt?: string; recipientsLast24h?: number } {
+	flushOutbound(ctx);
+	const now = ctx.clock.now();
+	const recipientsLast24h = mailboxId
+		? senderLog(ctx, mailboxId)
+				.recipients.filter(([t]) => t > now - 24 * 3600_000)
+				.reduce((n, [, c]) => n + c, 0)
+		: undefined;
+	const entries = (queues.get(ctx) ?? []).filter((e) => !mailboxId || e.mailboxId === mailboxId);
+	const waiting = entries.filter((e) => !e.submitted).map((e) => e.submitAt);
+	return {
+		queued: entries.length,
+		nextSubmitAt: waiting.length ? new Date(Math.min(...waiting)).toISOString() : undefined,
+		recipientsLast24h,
+	};
+}
+
 function submit(call: MailboxCall, m: NewMessage, saveToSentItems: boolean): void {
 	requireRecipients(m);
-	const now = isoNow(call.ctx);
-	const sent: NewMessage = { ...m, sentDateTime: now, receivedDateTime: now, isDraft: false };
-	if (saveToSentItems)
-		insertMessage(call.ctx, call.store, wellKnown(call.store, 'sentitems').id, { ...sent, isRead: true });
-	deliver(call.ctx, sent);
+	const ctx = call.ctx;
+	const now = ctx.clock.now();
+	let queue = queues.get(ctx);
+	if (!queue) queues.set(ctx, (queue = []));
+	queue.push({
+		mailboxId: call.mailbox.id,
+		message: { ...m, isDraft: false },
+		saveToSentItems,
+		visibleAt: now + ctx.state.settings.sentItemsDelaySeconds * 1000,
+		submitAt: nextSubmissionSlot(ctx, call.mailbox.id, now),
+		submitted: false,
+	});
+	flushOutbound(ctx);
 }
 
 export function sendMail(call: MailboxCall): EmuResponse {
@@ -185,10 +352,10 @@ export function sendMail(call: MailboxCall): EmuResponse {
 export function sendDraft(call: MailboxCall, draft: StoredMessage): EmuResponse {
 	if (!draft.isDraft) throw badRequest('Only draft messages can be sent.', 'ErrorInvalidOperation');
 	requireRecipients(draft);
-	const moved = moveMessage(call.store, draft, wellKnown(call.store, 'sentitems').id);
-	const now = isoNow(call.ctx);
-	Object.assign(moved, { isDraft: false, isRead: true, sentDateTime: now, receivedDateTime: now });
-	deliver(call.ctx, moved);
+	// The draft leaves Drafts at once; it is filed in Sent Items (new id) through the same limits as sendMail.
+	removeMessage(call.store, draft);
+	const { id: _id, folderId: _folder, version: _version, changeKey: _key, ...content } = draft;
+	submit(call, content, true);
 	return { status: 202 };
 }
 
@@ -230,6 +397,8 @@ function compose(call: MailboxCall, original: StoredMessage, kind: ReplyKind): N
 		if (extra.bccRecipients?.length) m.bccRecipients = extra.bccRecipients;
 		if (extra.attachments?.length) m.attachments = [...(m.attachments ?? []), ...extra.attachments];
 		if (extra.internetMessageHeaders?.length) m.internetMessageHeaders = extra.internetMessageHeaders;
+		if (extra.singleValueExtendedProperties?.length)
+			m.singleValueExtendedProperties = extra.singleValueExtendedProperties;
 		if ((json.message as { importance?: unknown }).importance) m.importance = extra.importance;
 	}
 	return m;

@@ -110,6 +110,7 @@ export interface NewMessage {
 	categories?: string[];
 	flag?: StoredMessage['flag'];
 	internetMessageHeaders?: StoredMessage['internetMessageHeaders'];
+	singleValueExtendedProperties?: StoredMessage['singleValueExtendedProperties'];
 	attachments?: StoredMessage['attachments'];
 	receivedDateTime?: string;
 	sentDateTime?: string;
@@ -149,6 +150,7 @@ export function insertMessage(
 		categories: m.categories ?? [],
 		flag: m.flag ?? { flagStatus: 'notFlagged' },
 		internetMessageHeaders: m.internetMessageHeaders ?? [],
+		singleValueExtendedProperties: m.singleValueExtendedProperties?.map((p) => ({ ...p })) ?? [],
 		attachments: m.attachments ?? [],
 		changeKey: newChangeKey(),
 		version,

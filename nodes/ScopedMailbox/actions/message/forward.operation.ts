@@ -7,6 +7,7 @@ import {
 } from 'n8n-workflow';
 
 import { attachmentsField, mailboxField, messageIdField } from '../common/descriptions';
+import { sendOptionsField } from '../common/idempotency';
 import { parseRecipients } from '../common/recipients';
 import { respond } from './reply.operation';
 
@@ -38,6 +39,7 @@ const properties: INodeProperties[] = [
 		default: {},
 		options: [attachmentsField],
 	},
+	sendOptionsField,
 ];
 
 export const description = updateDisplayOptions(

@@ -10,6 +10,7 @@ import { graphRequest, messagePath, userPath } from '../../transport';
 import { describeAttachments } from '../common/attachments';
 import { attachmentPlan, inlineAttachments, sendThroughDraft } from '../common/compose';
 import { attachmentsField, mailboxField, messageIdField } from '../common/descriptions';
+import { idempotencyKeyFor, keyProperty, sendOnce, sendOptionsField } from '../common/idempotency';
 import { parseRecipients } from '../common/recipients';
 
 const properties: INodeProperties[] = [
@@ -50,6 +51,7 @@ const properties: INodeProperties[] = [
 			},
 		],
 	},
+	sendOptionsField,
 ];
 
 export const description = updateDisplayOptions({ show: { resource: ['message'], operation: ['reply'] } }, properties);
@@ -90,29 +92,50 @@ export async function respond(
 ): Promise<INodeExecutionData[]> {
 	const { mailbox, messageId, action } = options;
 	const base = `${userPath.call(this, mailbox)}${messagePath(messageId)}`;
-	const plan = await attachmentPlan.call(this, itemIndex, options.attachments);
 	const message: IDataObject = { ...options.message };
-	const inline = await inlineAttachments.call(this, itemIndex, plan);
-	if (inline.length) message.attachments = inline;
+	const recipients = [
+		...((options.body.toRecipients as IDataObject[] | undefined) ?? []),
+		...((message.ccRecipients as IDataObject[] | undefined) ?? []),
+	].map((r) => String((r.emailAddress as IDataObject | undefined)?.address ?? ''));
+	const key = idempotencyKeyFor.call(this, itemIndex, {
+		mailbox,
+		operation: action,
+		recipients,
+		subject: String(options.body.comment ?? ''),
+		messageId,
+	});
+	if (key) message.singleValueExtendedProperties = keyProperty(key);
 	const summary: IDataObject = { sent: true, mailbox, action, inReplyTo: messageId };
 
-	if (plan.viaDraft.length === 0) {
+	const result = await sendOnce.call(this, itemIndex, mailbox, key, async () => {
+		const plan = await attachmentPlan.call(this, itemIndex, options.attachments);
+		const inline = await inlineAttachments.call(this, itemIndex, plan);
+		if (inline.length) message.attachments = inline;
 		const body: IDataObject = { ...options.body };
 		if (Object.keys(message).length) body.message = message;
-		await graphRequest.call(this, { method: 'POST', path: `${base}/${action}`, body, mailbox, idempotent: false });
-		return [{ json: { ...summary, method: action, attachments: describeAttachments(plan) } }];
-	}
-	const result = await sendThroughDraft.call(this, itemIndex, mailbox, plan, async () => {
-		const body: IDataObject = { ...options.body };
-		if (Object.keys(message).length) body.message = message;
-		const draft = (await graphRequest.call(this, {
-			method: 'POST',
-			path: `${base}/${options.draftAction}`,
-			body,
-			mailbox,
-			idempotent: false,
-		})) as IDataObject;
-		return draft.id as string;
+		if (plan.viaDraft.length === 0) {
+			await graphRequest.call(this, {
+				method: 'POST',
+				path: `${base}/${action}`,
+				body,
+				mailbox,
+				itemIndex,
+				idempotent: false,
+			});
+			return { method: action, attachments: describeAttachments(plan) };
+		}
+		const viaDraft = await sendThroughDraft.call(this, itemIndex, mailbox, plan, async () => {
+			const draft = (await graphRequest.call(this, {
+				method: 'POST',
+				path: `${base}/${options.draftAction}`,
+				body,
+				mailbox,
+				itemIndex,
+				idempotent: false,
+			})) as IDataObject;
+			return draft.id as string;
+		});
+		return { method: 'draft', draftId: viaDraft.draftId, attachments: viaDraft.attachments };
 	});
-	return [{ json: { ...summary, method: 'draft', draftId: result.draftId, attachments: result.attachments } }];
+	return [{ json: { ...summary, ...result } }];
 }

@@ -1,4 +1,5 @@
 import {
+	NodeOperationError,
 	updateDisplayOptions,
 	type IDataObject,
 	type IExecuteFunctions,
@@ -11,6 +12,7 @@ import { describeAttachments } from '../common/attachments';
 import { attachmentPlan, inlineAttachments, sendThroughDraft } from '../common/compose';
 import { attachmentsField, bodyContentTypeField, mailboxField, IMPORTANCE_OPTIONS } from '../common/descriptions';
 import { customHeaders } from '../common/headers';
+import { idempotencyKeyFor, keyProperty, sendOnce, sendOptionsField } from '../common/idempotency';
 import { parseRecipients } from '../common/recipients';
 
 const properties: INodeProperties[] = [
@@ -98,6 +100,7 @@ const properties: INodeProperties[] = [
 			},
 		],
 	},
+	sendOptionsField,
 ];
 
 export const description = updateDisplayOptions({ show: { resource: ['message'], operation: ['send'] } }, properties);
@@ -125,35 +128,56 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	if (headers.length) message.internetMessageHeaders = customHeaders.call(this, headers, itemIndex);
 	const saveToSentItems = additional.saveToSentItems !== false;
 
-	const plan = await attachmentPlan.call(this, itemIndex, additional.attachments);
-	const inline = await inlineAttachments.call(this, itemIndex, plan);
-	if (inline.length) message.attachments = inline;
+	const key = idempotencyKeyFor.call(this, itemIndex, {
+		mailbox,
+		operation: 'send',
+		recipients: [...to, ...cc, ...bcc].map((r) => r.emailAddress.address),
+		subject: message.subject as string,
+	});
+	if (key) {
+		if (!saveToSentItems) {
+			throw new NodeOperationError(this.getNode(), 'Prevent Duplicate Sends needs Save to Sent Items', {
+				itemIndex,
+				description:
+					'The node finds earlier sends by their copy in the mailbox. Turn Save to Sent Items back on, or turn Prevent Duplicate Sends off.',
+			});
+		}
+		message.singleValueExtendedProperties = keyProperty(key);
+	}
+
 	const summary: IDataObject = {
 		sent: true,
 		mailbox,
 		subject: message.subject,
 		toRecipients: to.map((r) => r.emailAddress.address),
 	};
-
-	if (plan.viaDraft.length === 0) {
-		await graphRequest.call(this, {
-			method: 'POST',
-			path: `${userPath.call(this, mailbox)}/sendMail`,
-			body: { message, saveToSentItems },
-			mailbox,
-			idempotent: false,
+	const result = await sendOnce.call(this, itemIndex, mailbox, key, async () => {
+		const plan = await attachmentPlan.call(this, itemIndex, additional.attachments);
+		const inline = await inlineAttachments.call(this, itemIndex, plan);
+		if (inline.length) message.attachments = inline;
+		if (plan.viaDraft.length === 0) {
+			await graphRequest.call(this, {
+				method: 'POST',
+				path: `${userPath.call(this, mailbox)}/sendMail`,
+				body: { message, saveToSentItems },
+				mailbox,
+				itemIndex,
+				idempotent: false,
+			});
+			return { method: 'sendMail', attachments: describeAttachments(plan) };
+		}
+		const viaDraft = await sendThroughDraft.call(this, itemIndex, mailbox, plan, async () => {
+			const draft = (await graphRequest.call(this, {
+				method: 'POST',
+				path: `${userPath.call(this, mailbox)}/messages`,
+				body: message,
+				mailbox,
+				itemIndex,
+				idempotent: false,
+			})) as IDataObject;
+			return draft.id as string;
 		});
-		return [{ json: { ...summary, method: 'sendMail', attachments: describeAttachments(plan) } }];
-	}
-	const result = await sendThroughDraft.call(this, itemIndex, mailbox, plan, async () => {
-		const draft = (await graphRequest.call(this, {
-			method: 'POST',
-			path: `${userPath.call(this, mailbox)}/messages`,
-			body: message,
-			mailbox,
-			idempotent: false,
-		})) as IDataObject;
-		return draft.id as string;
+		return { method: 'draft', draftId: viaDraft.draftId, attachments: viaDraft.attachments };
 	});
-	return [{ json: { ...summary, method: 'draft', draftId: result.draftId, attachments: result.attachments } }];
+	return [{ json: { ...summary, ...result } }];
 }
