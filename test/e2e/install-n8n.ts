@@ -265,7 +265,7 @@ export async function ensureN8n(options: EnsureOptions = {}): Promise<N8nInstall
 		() => log(`... ${stage}: ${elapsed()} s, ${fetched} packages fetched (limit ${timeoutMinutes} min)`),
 		(options.progressSeconds ?? 30) * 1000,
 	);
-	let release = () => undefined as void;
+	let release: () => void = () => undefined;
 	const stop = () => {
 		clearTimeout(deadline);
 		clearInterval(progress);
