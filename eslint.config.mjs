@@ -13,7 +13,7 @@ export default [
 		rules: {
 			// The package needs @azure/msal-node (client certificates, refresh-token rotation, managed identity) and
 			// @microsoft/microsoft-graph-client at run time, so it is a self-hosted, unverified community package that
-			// n8n installs with its dependencies (docs/decisions.md, 6). This rule exists only to forbid that.
+			// n8n installs with its dependencies (docs/decisions.md, decision 6). This rule exists only to forbid that.
 			'@n8n/community-nodes/no-runtime-dependencies': 'off',
 		},
 	},
