@@ -25,7 +25,7 @@ export class ScopedMailboxAppApi implements ICredentialType {
 
 	icon: Icon = CREDENTIAL_ICON;
 
-	documentationUrl = 'https://www.npmjs.com/package/n8n-nodes-scoped-mailbox#credentials';
+	documentationUrl = 'https://github.com/n8n-nodes-scoped-mailbox/n8n-nodes-scoped-mailbox#app-client-credentials';
 
 	properties: INodeProperties[] = [
 		...cloudProperties({ authorityHost: true }),

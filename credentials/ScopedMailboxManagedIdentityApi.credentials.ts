@@ -22,7 +22,7 @@ export class ScopedMailboxManagedIdentityApi implements ICredentialType {
 
 	icon: Icon = CREDENTIAL_ICON;
 
-	documentationUrl = 'https://www.npmjs.com/package/n8n-nodes-scoped-mailbox#credentials';
+	documentationUrl = 'https://github.com/n8n-nodes-scoped-mailbox/n8n-nodes-scoped-mailbox#managed-identity';
 
 	properties: INodeProperties[] = [
 		{

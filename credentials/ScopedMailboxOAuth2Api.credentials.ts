@@ -26,7 +26,8 @@ export class ScopedMailboxOAuth2Api implements ICredentialType {
 
 	icon: Icon = CREDENTIAL_ICON;
 
-	documentationUrl = 'https://www.npmjs.com/package/n8n-nodes-scoped-mailbox#credentials';
+	documentationUrl =
+		'https://github.com/n8n-nodes-scoped-mailbox/n8n-nodes-scoped-mailbox#delegated-oauth2-connect-button';
 
 	properties: INodeProperties[] = [
 		...cloudProperties({ authorityHost: true }),

@@ -29,7 +29,8 @@ export class ScopedMailboxRefreshTokenApi implements ICredentialType {
 
 	icon: Icon = CREDENTIAL_ICON;
 
-	documentationUrl = 'https://www.npmjs.com/package/n8n-nodes-scoped-mailbox#credentials';
+	documentationUrl =
+		'https://github.com/n8n-nodes-scoped-mailbox/n8n-nodes-scoped-mailbox#seeded-refresh-token-delegated';
 
 	properties: INodeProperties[] = [
 		...cloudProperties({ authorityHost: true }),

@@ -6,7 +6,7 @@ import {
 	resolveCloud,
 	secretValuesOf,
 } from '../../nodes/ScopedMailbox/auth';
-import { parseArgs } from '../../nodes/ScopedMailbox/cli/seed';
+import { parseArgs } from '../../bin/seed';
 
 describe('resolveCloud', () => {
 	it.each([

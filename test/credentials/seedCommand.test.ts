@@ -1,7 +1,8 @@
 /**
  * The seed command (`npx n8n-nodes-scoped-mailbox seed`) as a separate process against the emulator's device-code
  * flow: the user code is read from stderr, the sign-in approved through the admin API, and the refresh token must
- * end up only in a 0600 file (or once on stdout with --print).
+ * end up only in a 0600 file (or once on stdout with --print). It runs the compiled file package.json's `bin`
+ * names (what `npx` runs after an install; `npm test` builds first), so a wrong `bin` path fails here.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, existsSync } from 'node:fs';
@@ -10,12 +11,17 @@ import { join, resolve } from 'node:path';
 import { startEmulator, type EmulatorHandle } from '../emulator';
 
 const ROOT = resolve(__dirname, '..', '..');
-const SEED = join(ROOT, 'nodes', 'ScopedMailbox', 'cli', 'seed.ts');
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
+const SEED = join(
+	ROOT,
+	(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> }).bin[
+		'n8n-nodes-scoped-mailbox'
+	],
+);
 let emu: EmulatorHandle;
 let dir: string;
 
 beforeAll(async () => {
+	if (!existsSync(SEED)) throw new Error(`${SEED} is missing: build first (npm run build)`);
 	emu = await startEmulator({ scenario: 'delegated' });
 	await emu.admin('Set-Settings', { DeviceCodeIntervalSeconds: 1 });
 	dir = mkdtempSync(join(tmpdir(), 'scoped-mailbox-seed-'));
@@ -35,7 +41,7 @@ interface Outcome {
 /** Runs the command; `onCode` plays the user once the code is shown. */
 function runSeed(args: string[], onCode?: (userCode: string) => Promise<void>): Promise<Outcome> {
 	return new Promise((resolvePromise, reject) => {
-		const child = spawn(TSX, [SEED, 'seed', ...args], {
+		const child = spawn(process.execPath, [SEED, 'seed', ...args], {
 			cwd: dir,
 			env: { ...process.env, NODE_EXTRA_CA_CERTS: emu.info.caCertPath },
 			stdio: ['ignore', 'pipe', 'pipe'],

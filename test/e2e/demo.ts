@@ -10,7 +10,7 @@ import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { REPO_ROOT, sleep, startEmulatorProcess, startN8n, type EmulatorProcess, type N8nServer } from './n8nServer';
-import { isN8nInstalled, n8nCacheDir, N8N_VERSION } from './install-n8n';
+import { FIRST_INSTALL_ESTIMATE, installTimeoutMinutes, isN8nInstalled, n8nCacheDir, N8N_VERSION } from './install-n8n';
 import {
 	listStep,
 	managedIdentityCredential,
@@ -56,7 +56,9 @@ async function main(): Promise<number> {
 	say('Scoped Mailbox demo: the "scope Graph permissions to a shared mailbox" Logic App scenario in a real n8n');
 	if (!isN8nInstalled()) {
 		say(`n8n ${N8N_VERSION} is not installed yet: installing it with Node 24 into ${n8nCacheDir()}`);
-		say('  (first time only, about 5-8 minutes and 3 GB; later runs start in seconds)');
+		say(
+			`  (first run only: ${FIRST_INSTALL_ESTIMATE}, progress every 30 s, limit ${installTimeoutMinutes()} min; later runs start in under a minute)`,
+		);
 	}
 
 	let emulator: EmulatorProcess | undefined;

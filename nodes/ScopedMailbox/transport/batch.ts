@@ -4,7 +4,7 @@
  * by position, which breaks for a Graph base URL with a path (sovereign/custom endpoints); the wire format is
  * small and documented.
  */
-import type { IDataObject, IHttpRequestMethods } from 'n8n-workflow';
+import type { IDataObject, IHttpRequestMethods, NodeApiError } from 'n8n-workflow';
 
 import type { GraphContext } from './client';
 import { graphError, describeIdentity, type ErrorContext } from './errors';
@@ -12,7 +12,6 @@ import { graphRequest, failureFrom } from './request';
 import { DEFAULT_RETRY_POLICY, parseRetryAfter, sleep, withJitter } from './retry';
 import { normaliseMailbox } from './paths';
 import { MAILBOX_CONCURRENCY } from './limits';
-import type { NodeApiError } from 'n8n-workflow';
 
 export const BATCH_MAX = 20;
 

@@ -29,12 +29,14 @@ export class InvalidMailboxError extends Error {
 
 /** For error messages: control characters shown as escapes, long values cut. */
 function printable(value: string): string {
+	// eslint-disable-next-line no-control-regex -- matching control characters is the point (C0 and DEL)
 	const shown = value.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 	return shown.length > 120 ? `${shown.slice(0, 117)}...` : shown;
 }
 
 function reasonToReject(value: string): string | undefined {
 	if (!value) return 'it is empty';
+	// eslint-disable-next-line no-control-regex -- matching control characters is the point (C0 and DEL)
 	if (/[\u0000-\u001f\u007f]/.test(value)) return 'it contains control characters';
 	if (/[/\\?#]/.test(value)) return "it contains '/', '\\', '?' or '#', which would change the request path";
 	if (value.includes('..')) return "it contains '..'";

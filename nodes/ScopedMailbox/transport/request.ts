@@ -319,7 +319,7 @@ function outcomeUnknown(ctx: GraphContext, errorContext: ErrorContext, code: str
 }
 
 /** One Graph request. Returns the parsed body (or the full response); throws NodeApiError / NodeOperationError. */
-/** Graph bodies are JSON of many shapes: the result is `any` so callers can read or cast it. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- Graph bodies are JSON of many shapes (Buffers for raw reads); callers read or cast them, and IDataObject would make every caller cast
 export async function graphRequest(this: GraphContext, options: GraphRequestOptions): Promise<any> {
 	const itemIndex = options.itemIndex ?? 0;
 	let mailbox: string | undefined;

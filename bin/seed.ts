@@ -9,11 +9,11 @@
 import { closeSync, openSync, renameSync, unlinkSync, writeSync, fchmodSync } from 'node:fs';
 import { dirname, resolve, basename, join } from 'node:path';
 import { LogLevel, PublicClientApplication } from '@azure/msal-node';
-import { authorityOptions, delegatedScopes, DEFAULT_DELEGATED_PERMISSIONS } from '../auth/acquire';
-import { CLOUD_NAMES, CloudConfigurationError, resolveCloud, type CloudName } from '../auth/clouds';
-import { ScopedMailboxAuthError, TransportError, toAuthError } from '../auth/errors';
-import { networkModule, sendWithFetch, type HttpSend } from '../auth/network';
-import { redact } from '../auth/redact';
+import { authorityOptions, delegatedScopes, DEFAULT_DELEGATED_PERMISSIONS } from '../nodes/ScopedMailbox/auth/acquire';
+import { CLOUD_NAMES, CloudConfigurationError, resolveCloud, type CloudName } from '../nodes/ScopedMailbox/auth/clouds';
+import { ScopedMailboxAuthError, TransportError, toAuthError } from '../nodes/ScopedMailbox/auth/errors';
+import { networkModule, sendWithFetch, type HttpSend } from '../nodes/ScopedMailbox/auth/network';
+import { redact } from '../nodes/ScopedMailbox/auth/redact';
 
 export const DEFAULT_OUT_FILE = 'scoped-mailbox-refresh-token.txt';
 
