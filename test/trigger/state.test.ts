@@ -15,15 +15,17 @@ test('the emitted-id set stays bounded: old ids go once the watermark passes the
 	const data = {};
 	const state = loadState(data);
 	const set = new EmittedSet(state);
-	for (let i = 0; i < MAX_EMITTED + 2000; i++) set.add(`id-${i}`, 1000 + i);
+	for (let i = 0; i < MAX_EMITTED + 2000; i++) set.add('inbox', `id-${i}`, 1000 + i);
 	const cursor = { ...newCursor(), watermark: 1000 + MAX_EMITTED + 1900 };
 	set.prune([cursor]);
 	// Ids older than the watermark are pruned, except the KEEP_RECENT newest.
 	expect(state.emitted.length).toBe(KEEP_RECENT);
-	expect(set.has(`id-${MAX_EMITTED + 1999}`)).toBe(true);
-	expect(set.has('id-0')).toBe(false);
+	expect(set.has('inbox', `id-${MAX_EMITTED + 1999}`)).toBe(true);
+	// Per folder: the same (immutable) id moved into another watched folder is new there.
+	expect(set.has('archive', `id-${MAX_EMITTED + 1999}`)).toBe(false);
+	expect(set.has('inbox', 'id-0')).toBe(false);
 	// Without a watermark (a folder still in its baseline) only the count bound applies.
-	for (let i = 0; i < MAX_EMITTED * 2; i++) set.add(`more-${i}`, 0);
+	for (let i = 0; i < MAX_EMITTED * 2; i++) set.add('inbox', `more-${i}`, 0);
 	set.prune([newCursor()]);
 	expect(state.emitted.length).toBe(MAX_EMITTED);
 	expect(JSON.stringify(data).length).toBeLessThan(MAX_EMITTED * 40);

@@ -16,6 +16,15 @@ export const MAX_EMITTED = 3000;
 export const KEEP_RECENT = 500;
 /** Ids seen in the watermark's own second (a burst can share one second). */
 export const MAX_BOUNDARY = 1000;
+/**
+ * How far below the watermark (the newest createdDateTime looked at) a message may have been created and still
+ * be told apart as new: every message the trigger looked at that was created within this window is remembered
+ * (`seen`). Exchange stamps createdDateTime when it stores the item, and concurrent deliveries can become visible
+ * to delta out of that order; 15 minutes is far more than that, and small enough to keep `seen` short.
+ */
+export const SEEN_WINDOW_SECONDS = 15 * 60;
+/** Bound on `seen`; when a burst exceeds it, the window shrinks to what is still remembered. */
+export const MAX_SEEN = 5000;
 
 export type Phase = 'baseline' | 'live' | 'resync';
 
@@ -30,6 +39,14 @@ export interface FolderCursor {
 	watermark?: number;
 	/** Hashes of the ids looked at whose createdDateTime is the watermark's second. */
 	boundary: string[];
+	/**
+	 * [id hash, createdDateTime] of every message looked at (emitted or not) created at or after `floor`. A delta
+	 * entry whose message was created at or after `floor` and is not in here is new to the folder; one created
+	 * before `floor` cannot be told from an old message that changed (see isNewToFolder).
+	 */
+	seen?: Array<[string, number]>;
+	/** Epoch seconds from which `seen` is complete; undefined until the first message is looked at. */
+	floor?: number;
 	/** Reset count, for the logs and tests. */
 	resets: number;
 }
@@ -73,8 +90,16 @@ export function loadState(staticData: IDataObject): TriggerState {
 	}
 	if (!raw.folders || typeof raw.folders !== 'object') raw.folders = {};
 	for (const [key, cursor] of Object.entries(raw.folders)) {
-		if (!isCursor(cursor)) delete raw.folders[key];
-		else if (!Array.isArray(cursor.boundary)) cursor.boundary = [];
+		if (!isCursor(cursor)) {
+			delete raw.folders[key];
+			continue;
+		}
+		if (!Array.isArray(cursor.boundary)) cursor.boundary = [];
+		if (cursor.floor === undefined && typeof cursor.watermark === 'number') {
+			// Written before `seen` existed: all it remembers is the watermark's second.
+			cursor.floor = cursor.watermark;
+			cursor.seen = cursor.boundary.map((h) => [h, cursor.watermark!] as [string, number]);
+		}
 	}
 	if (!Array.isArray(raw.emitted)) raw.emitted = [];
 	if (typeof raw.turn !== 'number') raw.turn = 0;
@@ -100,7 +125,10 @@ export function alignFolders(state: TriggerState, keys: string[]): void {
 	for (const key of keys) if (!state.folders[key]) state.folders[key] = newCursor();
 }
 
-/** Fast membership over the stored list. */
+/**
+ * Fast membership over the stored list. Keys are per folder: with immutable ids a message keeps its id when it
+ * moves, and a message moved from one watched folder into another is new in the second one.
+ */
 export class EmittedSet {
 	private readonly hashes: Set<string>;
 
@@ -108,12 +136,12 @@ export class EmittedSet {
 		this.hashes = new Set(state.emitted.map(([h]) => h));
 	}
 
-	has(id: string): boolean {
-		return this.hashes.has(idHash(id));
+	has(folder: string, id: string): boolean {
+		return this.hashes.has(idHash(`${folder}|${id}`));
 	}
 
-	add(id: string, created: number | undefined): void {
-		const h = idHash(id);
+	add(folder: string, id: string, created: number | undefined): void {
+		const h = idHash(`${folder}|${id}`);
 		if (this.hashes.has(h)) return;
 		this.hashes.add(h);
 		this.state.emitted.push([h, created ?? 0]);
@@ -141,10 +169,20 @@ export class EmittedSet {
 	}
 }
 
-/** Records that a message was looked at (emitted or not): raises the folder's watermark. */
-export function observe(cursor: FolderCursor, id: string, created: number | undefined): void {
+/** Records that a message was looked at (emitted or not): raises the folder's watermark, remembers it as seen. */
+export function observe(
+	cursor: FolderCursor,
+	id: string,
+	created: number | undefined,
+	options: { raise?: boolean } = {},
+): void {
 	if (created === undefined) return;
 	const h = idHash(id);
+	if (cursor.floor === undefined || created >= cursor.floor) {
+		cursor.seen ??= [];
+		cursor.seen.push([h, created]);
+	}
+	if (options.raise === false) return;
 	if (cursor.watermark === undefined || created > cursor.watermark) {
 		cursor.watermark = created;
 		cursor.boundary = [h];
@@ -160,4 +198,58 @@ export function newerThanWatermark(cursor: FolderCursor, id: string, created: nu
 	if (created === undefined) return false;
 	if (created > cursor.watermark) return true;
 	return created === cursor.watermark && !cursor.boundary.includes(idHash(id));
+}
+
+/**
+ * Keeps `seen` to the window below the watermark (and to MAX_SEEN entries), moving `floor` up with it, so that
+ * `seen` always holds every looked-at message created at or after `floor`.
+ */
+export function pruneSeen(cursor: FolderCursor): void {
+	if (cursor.watermark === undefined) return;
+	const windowFloor = cursor.watermark - SEEN_WINDOW_SECONDS;
+	let floor = Math.max(cursor.floor ?? windowFloor, windowFloor);
+	let seen = (cursor.seen ?? []).filter(([, created]) => created >= floor);
+	if (seen.length > MAX_SEEN) {
+		seen.sort((a, b) => a[1] - b[1]);
+		// Drop whole seconds only: a second is either remembered completely or below the floor.
+		const cut = seen[seen.length - MAX_SEEN][1];
+		floor = cut + 1;
+		seen = seen.filter(([, created]) => created >= floor);
+	}
+	const unique = new Map(seen.map((e) => [e[0], e]));
+	cursor.seen = [...unique.values()];
+	cursor.floor = floor;
+}
+
+/**
+ * Is a delta entry a message new to this folder, rather than an old one Graph reports again? Graph's created
+ * rounds also carry read-state changes of old mail (and, per delta clients, other updates), sometimes as partial
+ * entries; an entry looks the same whether its message arrived, was moved in or was changed. What tells them
+ * apart is the trigger's own memory: a message created at or after `floor` that the trigger never looked at is
+ * new (an arrival, or mail moved in soon after it was created); one it looked at is old; one created before
+ * `floor` is taken as old, so mail moved in long after it was created is not emitted (README, trigger limits).
+ * An entry without createdDateTime (which the delta selects) is a partial change record, never a new message.
+ */
+export function isNewToFolder(cursor: FolderCursor, id: string, created: number | undefined): boolean {
+	if (created === undefined) return false;
+	const floor = cursor.floor ?? cursor.watermark;
+	if (floor === undefined) return true;
+	if (created < floor) return false;
+	const h = idHash(id);
+	return !seenHashes(cursor).has(h);
+}
+
+const seenCache = new WeakMap<Array<[string, number]>, { length: number; hashes: Set<string> }>();
+
+/** `seen` as a set, kept in step with the array as observe() appends to it. */
+function seenHashes(cursor: FolderCursor): Set<string> {
+	const list = cursor.seen ?? [];
+	let cached = seenCache.get(list);
+	if (!cached || cached.length > list.length) {
+		cached = { length: 0, hashes: new Set() };
+		seenCache.set(list, cached);
+	}
+	for (let i = cached.length; i < list.length; i++) cached.hashes.add(list[i][0]);
+	cached.length = list.length;
+	return cached.hashes;
 }
