@@ -36,6 +36,12 @@ interface TriggerWorkerResult {
 
 const MAX_POLLS = 5_000;
 
+function bodyOf(bytes: number): string {
+	if (!bytes) return 'A new message.';
+	const line = '<p>Hello, this is a line of a longer message body as mail clients write them.</p>\n';
+	return line.repeat(Math.ceil(bytes / line.length)).slice(0, bytes);
+}
+
 export const workerTasks = {
 	async 'trigger.package'(input: TriggerInput, info: EmulatorInfo): Promise<TriggerWorkerResult> {
 		const { harness, ScopedMailboxTrigger } = loadPackage();
@@ -75,7 +81,8 @@ export const workerTasks = {
 			Folder: input.folderId,
 			Count: input.burst,
 			Subject: 'Burst message',
-			Body: 'A new message.',
+			// SCOPED_MAILBOX_BENCH_BODY_BYTES=N gives every message an HTML body of about N bytes (memory per execution).
+			Body: bodyOf(Number(process.env.SCOPED_MAILBOX_BENCH_BODY_BYTES ?? 0)),
 		});
 		await admin(info, 'Clear-RequestLog');
 		const emitted: string[] = [];
@@ -290,7 +297,7 @@ export async function runTrigger(ctx: BenchContext): Promise<BenchmarkOutcome> {
 			},
 		],
 		notes: [
-			`At most ${perPoll} messages per poll (the default "Max Messages per Poll" is 1,000), so ${polls} polls: with a 1-minute poll interval every message has started a workflow within ${polls} minute(s). New messages are read in lists over their receivedDateTime window (pages of up to 1,000), not one GET each.`,
+			`At most ${perPoll} messages per poll (the default "Max Messages per Poll" is 1,000), so ${polls} polls: with a 1-minute poll interval every message has started a workflow within ${polls} minute(s). New messages are read in lists over their receivedDateTime window (pages of up to 250), not one GET each.`,
 			"Memory per execution: all messages of one poll start one execution; the figures are the poll process's RSS growth and the JSON size of those items (each message here has a one-line body: real bodies scale the JSON figure).",
 			'Bytes are request/response bodies as the emulator logs them (headers not counted).',
 		],

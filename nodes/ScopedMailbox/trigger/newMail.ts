@@ -23,8 +23,11 @@ export const READ_CONCURRENCY = 4;
 export const LIST_READ_MIN = 3;
 /** How far back from the newest wanted message the list window reaches. */
 const WINDOW_MS = 60 * 60 * 1000;
-/** Graph's largest $top for message lists. */
-const LIST_TOP_MAX = 1000;
+/**
+ * Page size of the list read. Graph allows $top up to 1,000, but warns that pages of hundreds of full messages
+ * may run into its gateway timeout (504; "List messages" on Microsoft Learn): bodies are selected here.
+ */
+const LIST_TOP_MAX = 250;
 /**
  * A window that holds many messages the trigger does not want is given up for single GETs. A burst shares a few
  * seconds, and Graph does not say in which order it lists messages received in the same second, so the window may
