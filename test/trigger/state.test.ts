@@ -4,11 +4,15 @@ import {
 	KEEP_RECENT,
 	MAX_BOUNDARY,
 	MAX_EMITTED,
+	MAX_SEEN,
+	SEEN_WINDOW_SECONDS,
 	idHash,
+	isNewToFolder,
 	loadState,
 	newCursor,
 	newerThanWatermark,
 	observe,
+	pruneSeen,
 } from '../../nodes/ScopedMailbox/trigger/state';
 
 test('the emitted-id set stays bounded: old ids go once the watermark passes them, the newest always stay', () => {
@@ -56,4 +60,54 @@ test('unreadable or foreign static data starts over instead of failing', () => {
 	const repaired = loadState(partly as never);
 	expect(Object.keys(repaired.folders)).toEqual(['y']);
 	expect(repaired.folders.y.boundary).toEqual([]);
+});
+
+test('seen window: new means created at or after the floor and never looked at; the window follows the watermark', () => {
+	const cursor = newCursor();
+	expect(isNewToFolder(cursor, 'first', 10_000)).toBe(true);
+	observe(cursor, 'first', 10_000);
+	observe(cursor, 'second', 10_100);
+	pruneSeen(cursor);
+	expect(cursor.floor).toBe(10_100 - SEEN_WINDOW_SECONDS);
+	// Looked at before: old, whatever Graph reports about it now.
+	expect(isNewToFolder(cursor, 'first', 10_000)).toBe(false);
+	// Never looked at, created in the window (an arrival out of order, or mail moved in soon after creation).
+	expect(isNewToFolder(cursor, 'unseen', 10_050)).toBe(true);
+	// Created below the floor: cannot be told from an old message that changed.
+	expect(isNewToFolder(cursor, 'older', 10_100 - SEEN_WINDOW_SECONDS - 1)).toBe(false);
+	// A partial change record carries no createdDateTime.
+	expect(isNewToFolder(cursor, 'partial', undefined)).toBe(false);
+	// The window moves up with the watermark and forgets what fell below it.
+	observe(cursor, 'later', 10_100 + SEEN_WINDOW_SECONDS + 5);
+	pruneSeen(cursor);
+	expect(cursor.seen!.map(([h]) => h)).toEqual([idHash('later')]);
+	expect(isNewToFolder(cursor, 'first', 10_000)).toBe(false);
+});
+
+test('seen window: more than MAX_SEEN in the window shrinks it by whole seconds, never forgetting inside it', () => {
+	const cursor = newCursor();
+	for (let i = 0; i < MAX_SEEN + 500; i++) observe(cursor, `m-${i}`, 50_000 + Math.floor(i / 100));
+	pruneSeen(cursor);
+	expect(cursor.seen!.length).toBeLessThanOrEqual(MAX_SEEN);
+	const floor = cursor.floor!;
+	for (let i = 0; i < MAX_SEEN + 500; i++) {
+		const created = 50_000 + Math.floor(i / 100);
+		if (created >= floor) expect(isNewToFolder(cursor, `m-${i}`, created)).toBe(false);
+	}
+});
+
+test('state written before the seen window keeps its watermark second as what it remembers', () => {
+	const data = {
+		scopedMailbox: {
+			v: 1,
+			folders: { a: { link: 'x', phase: 'live', watermark: 500, boundary: [idHash('known')], resets: 0 } },
+			emitted: [],
+			turn: 0,
+		},
+	};
+	const cursor = loadState(data as never).folders.a;
+	expect(cursor.floor).toBe(500);
+	expect(isNewToFolder(cursor, 'known', 500)).toBe(false);
+	expect(isNewToFolder(cursor, 'other', 500)).toBe(true);
+	expect(isNewToFolder(cursor, 'old', 499)).toBe(false);
 });
