@@ -158,8 +158,13 @@ export function decideEntries(
 	let complete = true;
 	for (const entry of entries) {
 		const id = entry.id;
-		if (typeof id !== 'string' || entry['@removed'] !== undefined || emitted.has(folder, id)) continue;
+		if (typeof id !== 'string' || entry['@removed'] !== undefined) continue;
 		const created = epochSeconds(entry.createdDateTime);
+		if (emitted.has(folder, id)) {
+			// Taken from a page that was not finished (a cap, a failed read): remembered only now that it is.
+			looked.push([id, created]);
+			continue;
+		}
 		if (isCandidate(config, cursor, entry, id, created) && matchesFilters(entry, config.filters)) {
 			if (wanted.length >= budget) {
 				complete = false;

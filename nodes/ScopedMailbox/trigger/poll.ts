@@ -23,6 +23,7 @@ import {
 	loadState,
 	observe,
 	pruneSeen,
+	storeKnown,
 	type FolderCursor,
 	markStateChanged,
 } from './state';
@@ -61,6 +62,7 @@ export async function pollScopedMailbox(this: IPollFunctions): Promise<INodeExec
 	}
 	if (count > 1) state.turn = (first + 1) % count;
 	emitted.prune(Object.values(state.folders));
+	storeKnown(state);
 	markStateChanged(staticData, state);
 	if (failure) {
 		if (!out.length) throw failure;

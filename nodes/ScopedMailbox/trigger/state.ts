@@ -47,9 +47,31 @@ export interface FolderCursor {
 	seen?: Array<[string, number]>;
 	/** Epoch seconds from which `seen` is complete; undefined until the first message is looked at. */
 	floor?: number;
+	/**
+	 * Every message ever looked at in this folder (the baseline lists them all), as Bloom filters: tells mail moved
+	 * in long after its creation (never looked at here) from old mail that changed. Absent in state written before
+	 * it existed; then mail created before `floor` is taken as old.
+	 */
+	known?: KnownFilter[];
 	/** Reset count, for the logs and tests. */
 	resets: number;
 }
+
+/** One Bloom filter of a folder's `known` ids: `cap` ids at most, `k` bits of `m` per id, `bits` in base64. */
+export interface KnownFilter {
+	m: number;
+	k: number;
+	n: number;
+	cap: number;
+	bits: string;
+}
+
+/**
+ * The first filter holds 1,024 ids at a 0.3 % false-positive rate; each next one twice as many at half the rate,
+ * so the rate over all of them stays under 0.6 % whatever the folder's size, at about 2 to 3 bytes per id.
+ */
+const KNOWN_FIRST_CAPACITY = 1024;
+const KNOWN_FIRST_FP = 0.003;
 
 export interface TriggerState {
 	v: number;
@@ -116,7 +138,7 @@ export function markStateChanged(staticData: IDataObject, state: TriggerState): 
 }
 
 export function newCursor(): FolderCursor {
-	return { link: '', phase: 'baseline', boundary: [], resets: 0 };
+	return { link: '', phase: 'baseline', boundary: [], resets: 0, known: [] };
 }
 
 /** Drops folders the node no longer watches; adds new ones (they start with a baseline). */
@@ -182,6 +204,7 @@ export function observe(
 		cursor.seen ??= [];
 		cursor.seen.push([h, created]);
 	}
+	knowAdd(cursor, id);
 	if (options.raise === false) return;
 	if (cursor.watermark === undefined || created > cursor.watermark) {
 		cursor.watermark = created;
@@ -225,18 +248,79 @@ export function pruneSeen(cursor: FolderCursor): void {
  * Is a delta entry a message new to this folder, rather than an old one Graph reports again? Graph's created
  * rounds also carry read-state changes of old mail (and, per delta clients, other updates), sometimes as partial
  * entries; an entry looks the same whether its message arrived, was moved in or was changed. What tells them
- * apart is the trigger's own memory: a message created at or after `floor` that the trigger never looked at is
- * new (an arrival, or mail moved in soon after it was created); one it looked at is old; one created before
- * `floor` is taken as old, so mail moved in long after it was created is not emitted (README, trigger limits).
+ * apart is the trigger's own memory of the messages it looked at in this folder: exactly for those created within
+ * the window (`seen`, from `floor` on), and for all others through the `known` Bloom filters, whose false
+ * positives (under 0.6 %) make a message moved in long after its creation look old now and then (not emitted).
  * An entry without createdDateTime (which the delta selects) is a partial change record, never a new message.
  */
 export function isNewToFolder(cursor: FolderCursor, id: string, created: number | undefined): boolean {
 	if (created === undefined) return false;
+	if (seenHashes(cursor).has(idHash(id))) return false;
 	const floor = cursor.floor ?? cursor.watermark;
-	if (floor === undefined) return true;
-	if (created < floor) return false;
-	const h = idHash(id);
-	return !seenHashes(cursor).has(h);
+	if (floor !== undefined && created >= floor) return true;
+	if (cursor.known === undefined) return floor === undefined;
+	return !knowHas(cursor, id);
+}
+
+const decodedBits = new WeakMap<KnownFilter, Buffer>();
+
+function bitsOf(filter: KnownFilter): Buffer {
+	let bits = decodedBits.get(filter);
+	if (!bits) {
+		bits = filter.bits ? Buffer.from(filter.bits, 'base64') : Buffer.alloc(Math.ceil(filter.m / 8));
+		decodedBits.set(filter, bits);
+	}
+	return bits;
+}
+
+/** Bit positions of an id in a filter (double hashing over the id's SHA-256). */
+function positions(filter: KnownFilter, digest: Buffer): number[] {
+	const a = digest.readUInt32LE(0);
+	const b = (digest.readUInt32LE(4) | 1) >>> 0;
+	const out: number[] = [];
+	for (let i = 0; i < filter.k; i++) out.push((a + i * b) % filter.m);
+	return out;
+}
+
+function inFilter(filter: KnownFilter, digest: Buffer): boolean {
+	const bits = bitsOf(filter);
+	return positions(filter, digest).every((p) => (bits[p >> 3] & (1 << (p & 7))) !== 0);
+}
+
+const digestOf = (id: string): Buffer => createHash('sha256').update(id).digest();
+
+/** Whether the folder's `known` filters (probably) hold the id: false positives under 0.6 %, no false negatives. */
+export function knowHas(cursor: FolderCursor, id: string): boolean {
+	const digest = digestOf(id);
+	return (cursor.known ?? []).some((filter) => inFilter(filter, digest));
+}
+
+/** Adds an id to the folder's `known` filters, starting a larger one when the last is full. */
+export function knowAdd(cursor: FolderCursor, id: string): void {
+	cursor.known ??= [];
+	if (knowHas(cursor, id)) return;
+	let last = cursor.known[cursor.known.length - 1];
+	if (!last || last.n >= last.cap) {
+		const index = cursor.known.length;
+		const cap = KNOWN_FIRST_CAPACITY * 2 ** index;
+		const rate = KNOWN_FIRST_FP * 0.5 ** index;
+		const m = Math.ceil((-cap * Math.log(rate)) / Math.LN2 ** 2);
+		last = { m, k: Math.max(1, Math.round((m / cap) * Math.LN2)), n: 0, cap, bits: '' };
+		cursor.known.push(last);
+	}
+	const bits = bitsOf(last);
+	for (const p of positions(last, digestOf(id))) bits[p >> 3] |= 1 << (p & 7);
+	last.n++;
+}
+
+/** Writes the filters changed in memory back into the state (static data holds JSON, so base64 strings). */
+export function storeKnown(state: TriggerState): void {
+	for (const cursor of Object.values(state.folders)) {
+		for (const filter of cursor.known ?? []) {
+			const bits = decodedBits.get(filter);
+			if (bits) filter.bits = bits.toString('base64');
+		}
+	}
 }
 
 const seenCache = new WeakMap<Array<[string, number]>, { length: number; hashes: Set<string> }>();
