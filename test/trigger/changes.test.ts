@@ -94,7 +94,7 @@ test('"Move To" after emitting: the emitted id still works for a downstream Get 
 	expect(draft.status).toBe(201);
 });
 
-test('every Graph request carries Prefer: IdType="ImmutableId", joined with the request\'s own preferences', async () => {
+test('the trigger emits immutable ids: its delta and list requests ask for them', async () => {
 	const folder = await newFolder(env, `Changes Header ${++folderSeq}`, 2);
 	const wf = newWorkflow(env, triggerParameters({}, [folder]));
 	await activate(wf);
