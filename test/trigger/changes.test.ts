@@ -180,3 +180,25 @@ test('a burst of 2,000 with default settings: every message emitted within 2 pol
 	expect(requests.filter((e) => /\/messages\/[^/]+$/.test(e.path) && !/delta$/.test(e.path))).toEqual([]);
 	expect((await wf.poll()).items).toBeNull();
 }, 120_000);
+
+test('messages read through the list window still get their attachments downloaded', async () => {
+	const folder = await newFolder(env, `Changes Files ${++folderSeq}`);
+	const wf = newWorkflow(env, triggerParameters({ options: { downloadAttachments: true } }, [folder]));
+	await activate(wf);
+	const ids = await deliver(env, {
+		Folder: folder,
+		Count: 5,
+		Attachments: [
+			{ Name: 'report.txt', ContentType: 'text/plain', ContentBase64: Buffer.from('hello').toString('base64') },
+		],
+	});
+	const since = await lastSeq();
+	const r = await wf.poll();
+	expect(r.error).toBeUndefined();
+	expect(idsOf(r)).toEqual(ids);
+	for (const item of r.items!) expect(item.binary?.attachment_0).toMatchObject({ fileName: 'report.txt' });
+	const requests = await graphRequestsSince(since);
+	// One delta page, one list page, then per message its attachment list and the attachment.
+	expect(requests.filter((e) => /\/mailFolders\/[^/]+\/messages$/.test(e.path))).toHaveLength(1);
+	expect(requests.filter((e) => /\/messages\/[^/]+$/.test(e.path) && !/delta$/.test(e.path))).toEqual([]);
+});

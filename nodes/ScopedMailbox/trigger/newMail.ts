@@ -3,8 +3,9 @@
  * so that another way of learning about mail (an instant trigger woken by change notifications) decides and reads
  * messages the same way, against the same state.
  *
- * - `takeEntries` decides every entry of a page (new to the folder? matches the filters? emitted before?), reads
- *   the chosen messages and appends their items; it never emits a message twice for one folder.
+ * - `decideEntries` decides every entry of a page (new to the folder? matches the filters? emitted before?);
+ * - `takeMessages` reads the chosen messages, appends their items, records them as emitted and runs the
+ *   post-action; it never emits a message twice for one folder (`takeEntries` does both for one page);
  * - `readMessages` reads a set of messages of one folder: a burst through a few list requests over the window of
  *   their receivedDateTime, the rest (and anything the list did not return) with one GET each, four at a time.
  */
@@ -68,22 +69,21 @@ export async function readMessages(
 		}
 	}
 	const reads: MessageRead[] = new Array(wanted.length);
-	const single: number[] = [];
-	await Promise.all(
-		wanted.map(async (w, index) => {
-			const message = found.get(w.id);
-			if (!message) {
-				single.push(index);
-				return;
-			}
-			try {
-				reads[index] = { item: await itemFromMessage.call(this, mailbox, folder, message, options) };
-			} catch (error) {
-				reads[index] = { error };
-			}
-		}),
-	);
-	single.sort((a, b) => a - b);
+	const listed = wanted.flatMap((w, index) => (found.has(w.id) ? [index] : []));
+	const single = wanted.flatMap((w, index) => (found.has(w.id) ? [] : [index]));
+	// Items of listed messages need requests only for attachments: those go four at a time too.
+	for (let i = 0; i < listed.length; i += READ_CONCURRENCY) {
+		await Promise.all(
+			listed.slice(i, i + READ_CONCURRENCY).map(async (index) => {
+				const message = found.get(wanted[index].id)!;
+				try {
+					reads[index] = { item: await itemFromMessage.call(this, mailbox, folder, message, options) };
+				} catch (error) {
+					reads[index] = { error };
+				}
+			}),
+		);
+	}
 	for (let i = 0; i < single.length; i += READ_CONCURRENCY) {
 		await Promise.all(
 			single.slice(i, i + READ_CONCURRENCY).map(async (index) => {
