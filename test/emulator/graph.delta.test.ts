@@ -143,6 +143,9 @@ test('changeType and the receivedDateTime filter', async () => {
 		`$filter=${enc("subject eq 'x'")}`,
 		`$filter=${enc('receivedDateTime lt 2024-01-01T00:00:00Z')}`,
 		'$orderby=subject',
+		'$orderby=receivedDateTime asc',
+		'$expand=singleValueExtendedProperties',
+		'$search=%22x%22',
 		'changeType=sometimes',
 	]) {
 		const r = await k.call('GET', deltaUrl('inbox', `?${bad}`));
@@ -200,7 +203,114 @@ test('changeType=created reports a message in the round it was created in, even 
 	await k.call('PATCH', `/users/${enc(SHARED)}/messages/${enc(quick)}`, { body: { isRead: true } });
 	const rest = await round(page1.json['@odata.nextLink'], 1);
 	expect(rest.items.map((m) => m.id)).toEqual([quick]);
-	// Reported once as created: later rounds do not report it again after another change.
+	// Reported once as created; a later read-state change comes again (Graph's note on message: delta: created
+	// rounds do not filter read/unread changes out), a flag does not.
+	await k.call('PATCH', `/users/${enc(SHARED)}/messages/${enc(quick)}`, { body: { flag: { flagStatus: 'flagged' } } });
+	// The read change made while the client paged comes in the next round.
+	const settled = await round(rest.deltaLink);
+	expect(settled.items).toEqual([expect.objectContaining({ id: quick, subject: 'read at once' })]);
+	await k.call('PATCH', `/users/${enc(SHARED)}/messages/${enc(quick)}`, { body: { flag: { flagStatus: 'complete' } } });
+	const flagged = await round(settled.deltaLink);
+	expect(flagged.items).toEqual([]);
 	await k.call('PATCH', `/users/${enc(SHARED)}/messages/${enc(quick)}`, { body: { isRead: false } });
-	expect((await round(rest.deltaLink)).items).toEqual([]);
+	const unread = await round(flagged.deltaLink);
+	expect(unread.items).toEqual([expect.objectContaining({ id: quick, subject: 'read at once' })]);
 });
+
+test('created rounds also carry @removed entries and read-state changes; Set-DeltaExtras widens or narrows that', async () => {
+	const folder = 'Extras';
+	const [a, b, c] = (await k.emu.admin<{ Ids: string[] }>('Deliver-Message', { To: SHARED, Folder: folder, Count: 3 }))
+		.Ids;
+	const base = await round(deltaUrl(await folderIdOf(folder), '?changeType=created&$select=subject,isRead'));
+	expect(base.items).toHaveLength(3);
+	await k.call('PATCH', `/users/${enc(SHARED)}/messages/${enc(a)}`, { body: { isRead: true } });
+	await k.call('PATCH', `/users/${enc(SHARED)}/messages/${enc(b)}`, { body: { categories: ['Blue'] } });
+	await k.call('POST', `/users/${enc(SHARED)}/messages/${enc(c)}/move`, { body: { destinationId: 'archive' } });
+	const r1 = await round(base.deltaLink);
+	expect(r1.items).toEqual([
+		expect.objectContaining({ id: a, isRead: true, subject: expect.any(String) }),
+		{ '@odata.type': '#microsoft.graph.message', id: c, '@removed': { reason: 'deleted' } },
+	]);
+	await k.emu.admin('Set-DeltaExtras', { Mailbox: SHARED, Mode: 'all', Partial: true });
+	await k.call('PATCH', `/users/${enc(SHARED)}/messages/${enc(b)}`, { body: { flag: { flagStatus: 'flagged' } } });
+	const r2 = await round(r1.deltaLink);
+	expect(r2.items).toEqual([
+		{ '@odata.type': '#microsoft.graph.message', id: b, isRead: false, parentFolderId: expect.any(String) },
+	]);
+	await k.emu.admin('Set-DeltaExtras', { Mailbox: SHARED, Mode: 'none' });
+	await k.call('PATCH', `/users/${enc(SHARED)}/messages/${enc(a)}`, { body: { isRead: false } });
+	expect((await round(r2.deltaLink)).items).toEqual([]);
+	await k.emu.admin('Set-DeltaExtras', { Mailbox: SHARED, Mode: 'documented' });
+});
+
+test('$orderby=receivedDateTime desc, $expand=attachments and $top are served on delta, and kept in its links', async () => {
+	const folder = 'Ordered';
+	for (const [i, at] of ['2026-01-01T00:00:00Z', '2026-03-01T00:00:00Z', '2026-02-01T00:00:00Z'].entries()) {
+		await k.emu.admin('Deliver-Message', {
+			To: SHARED,
+			Folder: folder,
+			Subject: `m${i}`,
+			ReceivedDateTime: at,
+			Attachments: [{ Name: 'a.txt', ContentType: 'text/plain', ContentBase64: 'aGk=' }],
+		});
+	}
+	const id = await folderIdOf(folder);
+	const ordered = await round(deltaUrl(id, `?$orderby=${enc('receivedDateTime desc')}&$expand=attachments&$top=2`));
+	expect(ordered.pages).toBe(2);
+	expect(ordered.items.map((m) => m.subject)).toEqual(['m1', 'm2', 'm0']);
+	expect(ordered.items[0].attachments).toEqual([expect.objectContaining({ name: 'a.txt' })]);
+});
+
+test('ids: a move gives a new REST id and the old one answers 404; with Prefer IdType="ImmutableId" ids stay', async () => {
+	const base = `/users/${enc(SHARED)}/messages`;
+	const imm = { Prefer: 'IdType="ImmutableId"' };
+	const [rest] = (await k.emu.admin<{ Ids: string[] }>('Deliver-Message', { To: SHARED, Subject: 'ids' })).Ids;
+	const moved = await k.call('POST', `${base}/${enc(rest)}/move`, { body: { destinationId: 'archive' } });
+	expect(moved.status).toBe(201);
+	expect(moved.json.id).not.toBe(rest);
+	const stale = await k.call('GET', `${base}/${enc(rest)}`);
+	expect(stale.status).toBe(404);
+	expect(stale.json.error).toMatchObject({ code: 'ErrorItemNotFound', message: expect.any(String) });
+	expect(stale.json.error.innerError).toMatchObject({ date: expect.any(String), 'request-id': expect.any(String) });
+
+	const got = await k.call('GET', `${base}/${enc(moved.json.id)}?$select=subject`, { headers: imm });
+	const immutable = got.json.id as string;
+	expect(immutable).toMatch(/^AAkALgAA/);
+	const again = await k.call('POST', `${base}/${enc(immutable)}/move`, {
+		body: { destinationId: 'inbox' },
+		headers: { Prefer: 'odata.maxpagesize=5, IdType="ImmutableId"' },
+	});
+	expect(again.json.id).toBe(immutable);
+	expect((await k.call('GET', `${base}/${enc(immutable)}`, { headers: imm })).json).toMatchObject({
+		id: immutable,
+		subject: 'ids',
+	});
+	// The REST id it had in archive is stale now; the immutable id is accepted with or without the header.
+	expect((await k.call('GET', `${base}/${enc(moved.json.id)}`)).status).toBe(404);
+	const plain = await k.call('GET', `${base}/${enc(immutable)}`);
+	expect(plain.status).toBe(200);
+	expect(plain.json.id).not.toBe(immutable);
+	// A copy is another item: a new immutable id.
+	const copy = await k.call('POST', `${base}/${enc(immutable)}/copy`, {
+		body: { destinationId: 'archive' },
+		headers: imm,
+	});
+	expect(copy.json.id).toMatch(/^AAkALgAA/);
+	expect(copy.json.id).not.toBe(immutable);
+	// Delta in a folder reports immutable ids with the header, also in @removed entries.
+	const d = await round(deltaUrl('inbox', '?changeType=created&$select=subject'));
+	const viaHeader = await k.call('GET', deltaUrl('inbox', '?$select=subject&$top=1000'), { headers: imm });
+	expect(viaHeader.json.value.map((m: any) => m.id)).toContain(immutable);
+	await k.call('POST', `${base}/${enc(immutable)}/move`, { body: { destinationId: 'junkemail' }, headers: imm });
+	const r = await k.call('GET', d.deltaLink, { headers: imm });
+	expect(r.json.value).toContainEqual({
+		'@odata.type': '#microsoft.graph.message',
+		id: immutable,
+		'@removed': { reason: 'deleted' },
+	});
+});
+
+async function folderIdOf(name: string): Promise<string> {
+	const r = await k.call('GET', `/users/${enc(SHARED)}/mailFolders?$top=100`);
+	return r.json.value.find((f: { displayName: string }) => f.displayName === name).id;
+}

@@ -45,18 +45,19 @@ test('first activation sets a baseline: existing mail does not trigger, new mail
 	expect(third.items).toBeNull();
 });
 
-test('mail moved into the folder triggers; moving it out and back triggers again (it is new there again)', async () => {
+test('mail moved into the folder triggers, under the id it keeps (immutable ids)', async () => {
 	const folder = await folderId('Moves');
 	const wf = newWorkflow(env, triggerParameters({}, [folder]));
 	await expectQuiet(wf);
 	const [elsewhere] = await deliver(env, { Folder: 'Elsewhere', Subject: 'moved in later' });
-	const { Id: movedId } = await env.emu.admin<{ Id: string }>('Move-MailboxMessage', {
+	const { ImmutableId: movedId } = await env.emu.admin<{ ImmutableId: string }>('Move-MailboxMessage', {
 		Mailbox: MAILBOX,
 		MessageId: elsewhere,
 		Folder: folder,
 	});
 	const r = await wf.poll();
 	expect(idsOf(r)).toEqual([movedId]);
+	expect(movedId).toBe(elsewhere);
 	expect(r.items![0].json.subject).toBe('moved in later');
 	await expectQuiet(wf);
 });

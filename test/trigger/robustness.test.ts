@@ -1,4 +1,5 @@
 /** Idle cost, per-poll cap, delta resets, failures in the middle of a poll, token expiry. */
+import { SEEN_WINDOW_SECONDS } from '../../nodes/ScopedMailbox/trigger/state';
 import type { PollingWorkflow } from '../harness';
 import {
 	MAILBOX,
@@ -134,16 +135,35 @@ test('a reset in the middle of a capped burst neither loses nor repeats', async 
 	expect(seen.sort()).toEqual([...burst, ...late].sort());
 });
 
-test('documented limit: mail moved in (with an old createdDateTime) between the last delta round and a reset is not emitted', async () => {
-	const [old] = await deliver(env, { Folder: 'Robust Elsewhere' });
+test('mail moved in during a reset is emitted, whether it was created recently or long ago', async () => {
+	const [recent] = await deliver(env, { Folder: 'Robust Elsewhere' });
 	await env.emu.admin('Advance-Clock', { Seconds: 5 });
 	const folder = await newFolder(2);
 	const wf = newWorkflow(env, triggerParameters({}, [folder]));
 	await activate(wf);
 	const [fresh] = await deliver(env, { Folder: folder });
+	await env.emu.admin('Move-MailboxMessage', { Mailbox: MAILBOX, MessageId: recent, Folder: folder });
+	await env.emu.admin('Reset-DeltaState', { Mailbox: MAILBOX, Folder: folder, Mode: 'syncStateNotFound' });
+	expect(idsOf(await wf.poll()).sort()).toEqual([fresh, recent].sort());
+
+	// Created long before the newest mail the trigger looked at: never looked at in this folder, so new here.
+	const [old] = await deliver(env, { Folder: 'Robust Elsewhere' });
+	await env.emu.admin('Advance-Clock', { Seconds: SEEN_WINDOW_SECONDS + 60 });
+	const [later] = await deliver(env, { Folder: folder });
+	expect(idsOf(await wf.poll())).toEqual([later]);
 	await env.emu.admin('Move-MailboxMessage', { Mailbox: MAILBOX, MessageId: old, Folder: folder });
 	await env.emu.admin('Reset-DeltaState', { Mailbox: MAILBOX, Folder: folder, Mode: 'syncStateNotFound' });
-	expect(idsOf(await wf.poll())).toEqual([fresh]);
+	expect(idsOf(await wf.poll())).toEqual([old]);
+	// And in a live round: an old message filed into the folder, next to old ones that change.
+	const [older] = await deliver(env, { Folder: 'Robust Elsewhere' });
+	await env.emu.admin('Advance-Clock', { Seconds: SEEN_WINDOW_SECONDS + 60 });
+	await deliver(env, { Folder: folder });
+	await pollUntilQuiet(wf);
+	await env.emu.admin('Set-DeltaExtras', { Mailbox: MAILBOX, Mode: 'all' });
+	await env.emu.admin('Set-MailboxMessage', { Mailbox: MAILBOX, MessageId: later, FlagStatus: 'flagged' });
+	await env.emu.admin('Move-MailboxMessage', { Mailbox: MAILBOX, MessageId: older, Folder: folder });
+	expect(idsOf(await wf.poll())).toEqual([older]);
+	await env.emu.admin('Set-DeltaExtras', { Mailbox: MAILBOX, Mode: 'documented' });
 });
 
 test('a failure in the middle of a poll returns what was taken; the rest follows, nothing twice', async () => {
@@ -151,7 +171,9 @@ test('a failure in the middle of a poll returns what was taken; the rest follows
 	const wf = newWorkflow(env, triggerParameters({}, [folder]));
 	await activate(wf);
 	const ids = await deliver(env, { Folder: folder, Count: 5 });
-	// The third message cannot be read (500 more times than the transport retries).
+	// New messages are read together in a list first; when that fails they are read one by one, and one of them
+	// cannot be read (500 more times than the transport retries).
+	await env.emu.admin('Add-Fault', { Method: 'GET', PathRegex: '/messages$', Status: 500, Count: 4 });
 	await env.emu.admin('Add-Fault', { Method: 'GET', PathRegex: `/messages/${ids[2]}$`, Status: 500, Count: 4 });
 	const first = await wf.poll();
 	expect(first.error).toBeUndefined();
@@ -204,6 +226,7 @@ test('throttling, connection resets and token expiry mid-poll are absorbed', asy
 		Headers: { 'Retry-After': '0' },
 		Count: 2,
 	});
+	await env.emu.admin('Add-Fault', { Method: 'GET', PathRegex: '/messages$', Reset: true, Count: 1 });
 	await env.emu.admin('Add-Fault', { Method: 'GET', PathRegex: `/messages/${ids[4]}$`, Reset: true, Count: 1 });
 	await env.emu.admin('Add-Fault', {
 		Method: 'GET',
@@ -224,6 +247,9 @@ test('a reset right after a partly failed poll still brings the messages that we
 	const wf = newWorkflow(env, triggerParameters({}, [folder]));
 	await activate(wf);
 	const ids = await deliver(env, { Folder: folder, Count: 8 });
+	// New messages are read together in a list first; when that fails they are read one by one, and one of them
+	// cannot be read (500 more times than the transport retries).
+	await env.emu.admin('Add-Fault', { Method: 'GET', PathRegex: '/messages$', Status: 500, Count: 4 });
 	await env.emu.admin('Add-Fault', { Method: 'GET', PathRegex: `/messages/${ids[5]}$`, Status: 500, Count: 4 });
 	const first = await wf.poll();
 	expect(first.error).toBeUndefined();

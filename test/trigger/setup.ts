@@ -63,9 +63,10 @@ export function newWorkflow(env: TriggerEnv, parameters: INodeParameters, static
 	});
 }
 
+/** Delivers mail; returns the messages' immutable ids (the ids the package sees: it asks for immutable ids). */
 export async function deliver(env: TriggerEnv, body: Record<string, unknown> = {}): Promise<string[]> {
-	const { Ids } = await env.emu.admin<{ Ids: string[] }>('Deliver-Message', { To: MAILBOX, ...body });
-	return Ids;
+	const { ImmutableIds } = await env.emu.admin<{ ImmutableIds: string[] }>('Deliver-Message', { To: MAILBOX, ...body });
+	return ImmutableIds;
 }
 
 export function idsOf(result: PollResult): string[] {

@@ -4,7 +4,7 @@
  * last saved static data. Every message that appeared in a watched folder must be emitted exactly once.
  * SOAK_MESSAGES (default 3000) and SOAK_SEED change the run.
  */
-import { MAILBOX, deliver, idsOf, newWorkflow, startTriggerEnv, triggerParameters, type TriggerEnv } from './setup';
+import { MAILBOX, deliver, newWorkflow, startTriggerEnv, triggerParameters, type TriggerEnv } from './setup';
 
 const TOTAL = Number(process.env.SOAK_MESSAGES ?? 3000);
 const SEED = Number(process.env.SOAK_SEED ?? 20261122);
@@ -54,11 +54,13 @@ test(`soak: ${TOTAL} messages, faults, resets, token expiry and restarts: each e
 	const emitted: string[] = [];
 	const stats = { polls: 0, failedPolls: 0, restarts: 0, faults: 0, moves: 0, resets: 0 };
 	let wf = newWorkflow(env, params);
+	// With immutable ids a message keeps its id across folders: what must happen exactly once is a message's
+	// emission from one folder, so arrivals and emissions are counted as folder|id.
 	const poll = async () => {
 		stats.polls++;
 		const r = await wf.poll();
 		if (r.error) stats.failedPolls++;
-		emitted.push(...idsOf(r));
+		emitted.push(...(r.items ?? []).map((i) => `${String(i.json.folder)}|${String(i.json.id)}`));
 		return r;
 	};
 	const drain = async () => {
@@ -102,42 +104,36 @@ test(`soak: ${TOTAL} messages, faults, resets, token expiry and restarts: each e
 			await drain();
 		}
 		const count = Math.min(TOTAL - delivered, 20 + Math.floor(random() * 180));
-		const ids = await deliver(env, { Folder: pick(watched), Count: count });
+		const into = pick(watched);
+		const ids = await deliver(env, { Folder: into, Count: count });
 		ids.forEach((id) => {
-			arrived.add(id);
-			origin.set(id, `burst of ${count}, round ${round}`);
+			arrived.add(`${into}|${id}`);
+			origin.set(`${into}|${id}`, `burst of ${count}, round ${round}`);
 		});
 		delivered += count;
 		if (!reset && random() < 0.4) {
-			// Mail filed into a watched folder from elsewhere, and mail the workflow already took moved out and back.
+			// Mail filed into a watched folder from elsewhere, and mail the workflow already took moved out and back
+			// into the folder it was taken from (it is not new there: it must not trigger again).
 			const fresh = await deliver(env, { Folder: side, Count: 1 + Math.floor(random() * 6) });
 			for (const id of fresh) {
-				const { Id } = await env.emu.admin<{ Id: string }>('Move-MailboxMessage', {
+				const dest = pick(watched);
+				const { ImmutableId } = await env.emu.admin<{ ImmutableId: string }>('Move-MailboxMessage', {
 					Mailbox: MAILBOX,
 					MessageId: id,
-					Folder: pick(watched),
+					Folder: dest,
 				});
-				arrived.add(Id);
-				origin.set(Id, `moved in from side, round ${round}`);
+				arrived.add(`${dest}|${ImmutableId}`);
+				origin.set(`${dest}|${ImmutableId}`, `moved in from side, round ${round}`);
 				stats.moves++;
 			}
 			const taken = emitted.slice(-200).filter((id) => !(id in movedOut));
 			// Old mail moved back in is only certain to be caught outside a re-sync (README, trigger limits).
 			if (taken.length && !resyncPending()) {
-				const id = pick(taken);
-				movedOut[id] = true;
-				const out = await env.emu.admin<{ Id: string }>('Move-MailboxMessage', {
-					Mailbox: MAILBOX,
-					MessageId: id,
-					Folder: side,
-				});
-				const back = await env.emu.admin<{ Id: string }>('Move-MailboxMessage', {
-					Mailbox: MAILBOX,
-					MessageId: out.Id,
-					Folder: pick(watched),
-				});
-				arrived.add(back.Id);
-				origin.set(back.Id, `moved out and back, round ${round}`);
+				const key = pick(taken);
+				movedOut[key] = true;
+				const [from, id] = key.split('|');
+				await env.emu.admin('Move-MailboxMessage', { Mailbox: MAILBOX, MessageId: id, Folder: side });
+				await env.emu.admin('Move-MailboxMessage', { Mailbox: MAILBOX, MessageId: id, Folder: from });
 				stats.moves += 2;
 			}
 		}
@@ -175,7 +171,7 @@ test(`soak: ${TOTAL} messages, faults, resets, token expiry and restarts: each e
 			stats.faults++;
 			await env.emu.admin('Add-Fault', {
 				Method: 'GET',
-				PathRegex: pick(['/messages/delta', '/messages/[^/]+$']),
+				PathRegex: pick(['/messages/delta', '/messages/[^/]+$', '/messages$']),
 				Status: 503,
 				Headers: { 'Retry-After': '0' },
 				Count: 6,

@@ -12,6 +12,7 @@ import { graphRequest, failureFrom } from './request';
 import { DEFAULT_RETRY_POLICY, parseRetryAfter, sleep, withJitter } from './retry';
 import { normaliseMailbox } from './paths';
 import { MAILBOX_CONCURRENCY } from './limits';
+import { withDefaultGraphHeaders } from './headers';
 
 export const BATCH_MAX = 20;
 
@@ -87,7 +88,8 @@ export function planBatches(
 }
 
 function wire(request: BatchRequest & { id: string }): IDataObject {
-	const headers: IDataObject = { ...(request.headers ?? {}) };
+	// Inner requests do not inherit the envelope's headers: each carries the package's defaults (immutable ids).
+	const headers: IDataObject = withDefaultGraphHeaders(request.headers);
 	if (request.body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) {
 		headers['Content-Type'] = 'application/json';
 	}

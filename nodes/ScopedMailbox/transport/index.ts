@@ -33,6 +33,7 @@ export {
 	describeIdentity,
 	type GraphFailure,
 } from './errors';
+export { defaultGraphHeaders, withDefaultGraphHeaders } from './headers';
 export { MAILBOX_CONCURRENCY, withMailboxSlot } from './limits';
 export { DEFAULT_RETRY_POLICY, parseRetryAfter, type RetryPolicy } from './retry';
 export type { GraphContext } from './client';

@@ -28,6 +28,7 @@ import {
 } from './errors';
 import { throughFirstRequestGate, withMailboxSlot } from './limits';
 import { encodeQuery, normaliseMailbox, toNodeError } from './paths';
+import { withDefaultGraphHeaders } from './headers';
 import {
 	DEFAULT_RETRY_POLICY,
 	decideOnStatus,
@@ -365,10 +366,7 @@ export async function graphRequest(this: GraphContext, options: GraphRequestOpti
 
 	const client = graphClientFor(this, credentialType, state, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
 	let request = client.api(url).responseType(ResponseType.RAW);
-	const headers: Record<string, string> = {};
-	for (const [key, value] of Object.entries(options.headers ?? {}))
-		if (value !== undefined) headers[key] = String(value);
-	if (Object.keys(headers).length) request = request.headers(headers);
+	request = request.headers(withDefaultGraphHeaders(options.headers));
 
 	let response: Response;
 	try {

@@ -11,8 +11,8 @@ import { parseFilters, type TriggerFilters } from './filters';
 import type { OutputOptions } from './output';
 import type { PostAction } from './postActions';
 
-export const DEFAULT_MAX_PER_POLL = 50;
-export const MAX_PER_POLL_LIMIT = 500;
+export const DEFAULT_MAX_PER_POLL = 1000;
+export const MAX_PER_POLL_LIMIT = 5000;
 
 export interface TriggerConfig extends OutputOptions {
 	mailbox: string;

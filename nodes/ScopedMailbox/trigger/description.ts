@@ -174,7 +174,8 @@ export const triggerProperties: INodeProperties[] = [
 				type: 'number',
 				typeOptions: { minValue: 1, maxValue: MAX_PER_POLL_LIMIT },
 				default: DEFAULT_MAX_PER_POLL,
-				description: 'More new messages than this wait for the next poll, in arrival order; none are lost',
+				description:
+					'More new messages than this wait for the next poll, in arrival order; none are lost. All messages of one poll start one execution together, so this also bounds its memory.',
 			},
 		],
 	},

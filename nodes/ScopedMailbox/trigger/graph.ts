@@ -1,5 +1,7 @@
 /** The trigger's Graph requests, all through the package transport (n8n's authentication, retries, errors). */
-import type { IDataObject, IPollFunctions } from 'n8n-workflow';
+import type { IDataObject, IPollFunctions, IWebhookFunctions } from 'n8n-workflow';
+
+type MailContext = IPollFunctions | IWebhookFunctions;
 
 import { folderPath, graphRequest, messagePath, userPath } from '../transport';
 import { DELTA_SELECT } from './filters';
@@ -13,10 +15,11 @@ export interface DeltaPage {
 /**
  * One page of the folder's delta. `link` is '' for a new round (baseline or after a reset), else the nextLink
  * or deltaLink Graph gave, sent back verbatim. changeType=created: Exchange reports mail moved into the folder
- * as created there (it gets a new id) and leaves out read/flag changes, our own post-actions included.
+ * as created there; it does not filter out everything else (read-state changes, @removed entries come too), so
+ * the trigger decides what is new itself (state.ts, isNewToFolder).
  */
 export async function readDeltaPage(
-	this: IPollFunctions,
+	this: MailContext,
 	mailbox: string,
 	folder: string,
 	link: string,
@@ -47,7 +50,7 @@ export async function readDeltaPage(
 
 /** Newest messages of a folder, for "Fetch test event" (no state involved). */
 export async function readNewest(
-	this: IPollFunctions,
+	this: MailContext,
 	mailbox: string,
 	folder: string,
 	top: number,
@@ -63,7 +66,7 @@ export async function readNewest(
 }
 
 export async function readMessage(
-	this: IPollFunctions,
+	this: MailContext,
 	mailbox: string,
 	id: string,
 	select?: string[],
@@ -77,7 +80,7 @@ export async function readMessage(
 	})) as IDataObject;
 }
 
-export async function listAttachments(this: IPollFunctions, mailbox: string, id: string): Promise<IDataObject[]> {
+export async function listAttachments(this: MailContext, mailbox: string, id: string): Promise<IDataObject[]> {
 	const page = (await graphRequest.call(this, {
 		method: 'GET',
 		path: `${userPath.call(this, mailbox)}${messagePath(id)}/attachments`,
@@ -89,7 +92,7 @@ export async function listAttachments(this: IPollFunctions, mailbox: string, id:
 }
 
 export async function readAttachment(
-	this: IPollFunctions,
+	this: MailContext,
 	mailbox: string,
 	id: string,
 	attachmentId: string,
@@ -102,7 +105,7 @@ export async function readAttachment(
 	})) as IDataObject;
 }
 
-export async function markAsRead(this: IPollFunctions, mailbox: string, id: string): Promise<void> {
+export async function markAsRead(this: MailContext, mailbox: string, id: string): Promise<void> {
 	await graphRequest.call(this, {
 		method: 'PATCH',
 		path: `${userPath.call(this, mailbox)}${messagePath(id)}`,
@@ -112,9 +115,12 @@ export async function markAsRead(this: IPollFunctions, mailbox: string, id: stri
 	});
 }
 
-/** Returns the moved message (Exchange gives it a new id in the destination folder). */
+/**
+ * Returns the moved message. With the immutable-id preference every request carries, its id is the one it had;
+ * without it Exchange would give it a new one and the old id would answer 404.
+ */
 export async function moveMessage(
-	this: IPollFunctions,
+	this: MailContext,
 	mailbox: string,
 	id: string,
 	destination: string,
@@ -126,4 +132,33 @@ export async function moveMessage(
 		mailbox,
 		idempotent: false,
 	})) as IDataObject;
+}
+
+/**
+ * Messages of a folder received in [from, to] (epoch ms), oldest first, one page of up to `top`; `link` continues
+ * a previous page. Reads a burst in a few requests instead of one GET per message.
+ */
+export async function readReceivedBetween(
+	this: MailContext,
+	mailbox: string,
+	folder: string,
+	window: { from: number; to: number; top: number; select?: string[] },
+	link?: string,
+): Promise<{ value: IDataObject[]; next?: string }> {
+	const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+	const page = (await graphRequest.call(this, {
+		method: 'GET',
+		path: link ?? `${userPath.call(this, mailbox)}${folderPath(folder)}/messages`,
+		qs: link
+			? undefined
+			: {
+					$filter: `receivedDateTime ge ${iso(window.from)} and receivedDateTime le ${iso(window.to)}`,
+					$orderby: 'receivedDateTime asc',
+					$top: window.top,
+					...(window.select ? { $select: window.select.join(',') } : {}),
+				},
+		mailbox,
+		idempotent: true,
+	})) as { value?: IDataObject[]; '@odata.nextLink'?: string };
+	return { value: page.value ?? [], next: page['@odata.nextLink'] };
 }

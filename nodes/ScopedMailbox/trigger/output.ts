@@ -1,5 +1,5 @@
 /** The item a new message becomes: simplified or raw Graph JSON, optionally with its files as binary data. */
-import type { IBinaryKeyData, IDataObject, INodeExecutionData, IPollFunctions } from 'n8n-workflow';
+import type { IBinaryKeyData, IDataObject, INodeExecutionData, IPollFunctions, IWebhookFunctions } from 'n8n-workflow';
 
 import { SIMPLE_SELECT, simplifyMessage } from '../actions/common/simplify';
 import { httpStatusOf } from '../actions/common/errors';
@@ -15,9 +15,17 @@ export interface OutputOptions {
 
 const SIMPLE_FIELDS = [...SIMPLE_SELECT, 'body', 'createdDateTime'];
 
+/** What reads messages: the polling trigger's poll, or a webhook (an instant trigger woken by Graph). */
+export type MailContext = IPollFunctions | IWebhookFunctions;
+
+/** The fields read for an item: the simplified output's, or (raw) everything Graph returns by default. */
+export function outputSelect(options: OutputOptions): string[] | undefined {
+	return options.output === 'simple' ? SIMPLE_FIELDS : undefined;
+}
+
 /** Returns undefined when the message is gone (moved or deleted between the delta read and now). */
 export async function buildItem(
-	this: IPollFunctions,
+	this: MailContext,
 	mailbox: string,
 	folder: string,
 	id: string,
@@ -25,21 +33,32 @@ export async function buildItem(
 ): Promise<INodeExecutionData | undefined> {
 	let message: IDataObject;
 	try {
-		message = await readMessage.call(this, mailbox, id, options.output === 'simple' ? SIMPLE_FIELDS : undefined);
+		message = await readMessage.call(this, mailbox, id, outputSelect(options));
 	} catch (error) {
 		if (httpStatusOf(error) === 404) return undefined;
 		throw asNodeError(this.getNode(), error);
 	}
+	return await itemFromMessage.call(this, mailbox, folder, message, options);
+}
+
+/** The item for a message already read (by a GET or in a list page): output shape, then attachments if asked. */
+export async function itemFromMessage(
+	this: MailContext,
+	mailbox: string,
+	folder: string,
+	message: IDataObject,
+	options: OutputOptions,
+): Promise<INodeExecutionData> {
 	const json: IDataObject = options.output === 'simple' ? { ...simplifyMessage(message), mailbox, folder } : message;
 	const item: INodeExecutionData = { json };
 	if (options.downloadAttachments && message.hasAttachments === true) {
-		await addAttachments.call(this, mailbox, id, item, options);
+		await addAttachments.call(this, mailbox, String(message.id), item, options);
 	}
 	return item;
 }
 
 async function addAttachments(
-	this: IPollFunctions,
+	this: MailContext,
 	mailbox: string,
 	id: string,
 	item: INodeExecutionData,

@@ -13,29 +13,28 @@ import { asNodeError } from './errors';
 import { readConfig, type TriggerConfig } from './config';
 import { matchesFilters } from './filters';
 import { readDeltaPage, readNewest, type DeltaPage } from './graph';
+import { decideEntries, takeMessages, type WantedMessage } from './newMail';
 import { buildItem } from './output';
-import { runPostAction } from './postActions';
 import { isDeltaReset } from './resets';
 import {
 	alignFolders,
 	EmittedSet,
-	epochSeconds,
 	folderKey,
 	loadState,
-	newerThanWatermark,
 	observe,
+	pruneSeen,
+	storeKnown,
 	type FolderCursor,
 	markStateChanged,
 } from './state';
 
-/** Page size for live rounds (at most the budget left, so a page never stops half-way under the cap). */
-const LIVE_PAGE = 50;
-/** Page size for baselines and re-syncs, which read the whole folder and emit little of it. */
-const FULL_PAGE = 250;
+/**
+ * Delta page size (live rounds: at most the budget left, so a page never stops half-way under the cap). The new
+ * messages of a live page are read together (newMail.ts), so a larger page means fewer requests per message.
+ */
+const PAGE_SIZE = 250;
 /** Pages one folder may read in one poll; a longer round continues at the next poll. */
 const MAX_PAGES_PER_POLL = 200;
-/** Messages read at once: Exchange allows 4 concurrent requests per app and mailbox. */
-const READ_CONCURRENCY = 4;
 /** Resets in a row within one poll before giving up (Graph resetting again and again). */
 const MAX_RESETS_PER_POLL = 2;
 
@@ -63,6 +62,7 @@ export async function pollScopedMailbox(this: IPollFunctions): Promise<INodeExec
 	}
 	if (count > 1) state.turn = (first + 1) % count;
 	emitted.prune(Object.values(state.folders));
+	storeKnown(state);
 	markStateChanged(staticData, state);
 	if (failure) {
 		if (!out.length) throw failure;
@@ -72,7 +72,21 @@ export async function pollScopedMailbox(this: IPollFunctions): Promise<INodeExec
 	return out.length ? [out] : null;
 }
 
-/** Reads one folder's delta round (or the rest of it) within the poll's budget, appending emitted items. */
+/** A delta page whose entries are decided, waiting for its messages to be read before the cursor moves past it. */
+interface DecidedPage {
+	next: string;
+	final: boolean;
+	looked: Array<[string, number | undefined]>;
+	/** Its messages are wanted[from, to) of the poll's reading list. */
+	from: number;
+	to: number;
+}
+
+/**
+ * Reads one folder's delta round (or the rest of it) within the poll's budget, appending emitted items. Pages are
+ * decided first and their new messages read together at the end (one list over their receivedDateTime window
+ * instead of one GET each); the cursor then moves past every page whose messages were all taken.
+ */
 async function drainFolder(
 	this: IPollFunctions,
 	config: TriggerConfig,
@@ -82,39 +96,79 @@ async function drainFolder(
 	out: INodeExecutionData[],
 ): Promise<void> {
 	let resets = 0;
+	let link = cursor.link;
+	const decided: DecidedPage[] = [];
+	const wanted: WantedMessage[] = [];
+	const wantedIds = new Set<string>();
+	const flush = async () => {
+		const { failure } = await takeMessages.call(this, config, folder, wanted, emitted, out);
+		const readUpTo = failure ? failure.index : wanted.length;
+		for (const page of decided) {
+			if (page.to > readUpTo) break;
+			commitPage(cursor, page);
+		}
+		decided.length = 0;
+		wanted.length = 0;
+		wantedIds.clear();
+		if (failure) throw failure.error;
+	};
 	for (let pages = 0; pages < MAX_PAGES_PER_POLL; pages++) {
-		const left = config.maxPerPoll - out.length;
-		if (left <= 0) return;
-		const pageSize = cursor.phase === 'live' ? Math.min(LIVE_PAGE, left) : FULL_PAGE;
+		const left = config.maxPerPoll - out.length - wanted.length;
+		if (left <= 0) break;
+		const pageSize = cursor.phase === 'live' ? Math.min(PAGE_SIZE, left) : PAGE_SIZE;
 		let page: DeltaPage;
 		try {
-			page = await readDeltaPage.call(this, config.mailbox, folder, cursor.link, pageSize);
+			page = await readDeltaPage.call(this, config.mailbox, folder, link, pageSize);
 		} catch (error) {
-			if (!isDeltaReset(error) || ++resets > MAX_RESETS_PER_POLL) throw asNodeError(this.getNode(), error);
+			if (!isDeltaReset(error) || ++resets > MAX_RESETS_PER_POLL) {
+				await flush();
+				throw asNodeError(this.getNode(), error);
+			}
+			await flush();
 			startOver(cursor);
+			link = cursor.link;
 			this.logger.info(
 				`Scoped Mailbox Trigger: Graph reset the delta of folder ${folder}; re-reading it (${cursor.phase})`,
 			);
 			continue;
 		}
-		const { complete, looked } = await takePage.call(this, config, folder, cursor, emitted, out, page.value ?? []);
-		if (!complete) return; // the cap was reached inside the page: the next poll reads the same page again
-		// The watermark moves only past a page whose every message is decided: were it raised over a message
-		// that is still to be emitted, a reset at that moment would leave that message out.
-		if (cursor.phase !== 'resync') for (const [id, created] of looked) observe(cursor, id, created);
+		const entries = (page.value ?? []).filter((e) => typeof e.id !== 'string' || !wantedIds.has(e.id));
+		const choice = decideEntries(config, folder, cursor, emitted, entries, left);
+		// The cap was reached inside the page: its chosen messages are still taken, the next poll reads the page
+		// again and skips them.
+		const from = wanted.length;
+		for (const w of choice.wanted) {
+			wanted.push(w);
+			wantedIds.add(w.id);
+		}
+		if (!choice.complete) break;
 		const next = page['@odata.nextLink'] ?? page['@odata.deltaLink'];
 		if (typeof next !== 'string' || !next) {
+			await flush();
 			throw new NodeOperationError(
 				this.getNode(),
 				`Microsoft Graph returned a delta page without a nextLink or deltaLink for folder ${folder}`,
 			);
 		}
-		cursor.link = next;
-		if (page['@odata.deltaLink'] !== undefined) {
-			cursor.phase = 'live';
-			return;
-		}
+		const final = page['@odata.deltaLink'] !== undefined;
+		decided.push({ next, final, looked: choice.looked, from, to: wanted.length });
+		link = next;
+		if (final) break;
 	}
+	await flush();
+}
+
+/**
+ * Moves the cursor past a page whose every message is decided and taken. The watermark moves only then: were it
+ * raised over a message still to be emitted, a reset at that moment would leave that message out. A re-sync lists
+ * the folder in no particular order, so there the messages are only remembered and the watermark waits.
+ */
+function commitPage(cursor: FolderCursor, page: DecidedPage) {
+	const raise = cursor.phase !== 'resync';
+	for (const [id, created] of page.looked) observe(cursor, id, created, { raise });
+	if (raise) pruneSeen(cursor);
+	cursor.link = page.next;
+	if (page.final) cursor.phase = 'live';
 }
 
 /** A reset throws the round away. A baseline starts again as a baseline; otherwise a re-sync follows. */
@@ -122,109 +176,6 @@ function startOver(cursor: FolderCursor) {
 	cursor.link = '';
 	cursor.resets++;
 	if (cursor.phase !== 'baseline') cursor.phase = 'resync';
-}
-
-/**
- * Decides every entry of a page. `complete` is false when the cap stopped it before the end; `looked` lists
- * the messages decided (emitted or not), for the watermark.
- */
-async function takePage(
-	this: IPollFunctions,
-	config: TriggerConfig,
-	folder: string,
-	cursor: FolderCursor,
-	emitted: EmittedSet,
-	out: INodeExecutionData[],
-	entries: IDataObject[],
-): Promise<{ complete: boolean; looked: Array<[string, number | undefined]> }> {
-	const looked: Array<[string, number | undefined]> = [];
-	let batch: Array<{ id: string; created: number | undefined }> = [];
-	let complete = true;
-	for (const entry of entries) {
-		const id = entry.id;
-		if (typeof id !== 'string' || entry['@removed'] !== undefined || emitted.has(id)) continue;
-		const created = epochSeconds(entry.createdDateTime);
-		if (isCandidate(config, cursor, entry, id, created) && matchesFilters(entry, config.filters)) {
-			if (out.length + batch.length >= config.maxPerPoll) {
-				complete = false;
-				break;
-			}
-			batch.push({ id, created });
-			if (batch.length === READ_CONCURRENCY) {
-				await emitAll.call(this, config, folder, batch, emitted, out);
-				batch = [];
-			}
-		}
-		looked.push([id, created]);
-	}
-	await emitAll.call(this, config, folder, batch, emitted, out);
-	return { complete, looked };
-}
-
-/**
- * Reads a few new messages at once (Exchange allows 4 concurrent requests per app and mailbox) and takes them
- * in order. When one read fails, the ones that succeeded are still taken, then the error goes up: the page is
- * read again later and the taken ones are skipped.
- */
-async function emitAll(
-	this: IPollFunctions,
-	config: TriggerConfig,
-	folder: string,
-	batch: Array<{ id: string; created: number | undefined }>,
-	emitted: EmittedSet,
-	out: INodeExecutionData[],
-) {
-	if (!batch.length) return;
-	const reads = await Promise.allSettled(
-		batch.map(async ({ id }) => await buildItem.call(this, config.mailbox, folder, id, config)),
-	);
-	let failure: unknown;
-	for (const [index, read] of reads.entries()) {
-		if (read.status === 'rejected') {
-			failure ??= read.reason;
-			continue;
-		}
-		await take.call(this, config, folder, batch[index].id, batch[index].created, read.value, emitted, out);
-	}
-	if (failure !== undefined) throw failure;
-}
-
-function isCandidate(
-	config: TriggerConfig,
-	cursor: FolderCursor,
-	entry: IDataObject,
-	id: string,
-	created: number | undefined,
-) {
-	if (cursor.phase === 'live') return true;
-	if (cursor.phase === 'baseline') return config.includeUnreadExisting && entry.isRead === false;
-	return newerThanWatermark(cursor, id, created);
-}
-
-async function take(
-	this: IPollFunctions,
-	config: TriggerConfig,
-	folder: string,
-	id: string,
-	created: number | undefined,
-	item: INodeExecutionData | undefined,
-	emitted: EmittedSet,
-	out: INodeExecutionData[],
-) {
-	emitted.add(id, created);
-	if (!item) {
-		this.logger.info(`Scoped Mailbox Trigger: a new message left folder ${folder} before it could be read; skipped`);
-		return;
-	}
-	out.push(item);
-	if (config.postAction.kind === 'none') return;
-	try {
-		const after = await runPostAction.call(this, config.mailbox, id, config.postAction);
-		if (after !== id) emitted.add(after, created);
-	} catch (error) {
-		// The message is taken either way; the workflow sees why the follow-up did not happen.
-		item.json.postActionError = (error as Error).message;
-	}
 }
 
 /** "Fetch test event": the newest matching message of the watched folders; the trigger's state is not touched. */

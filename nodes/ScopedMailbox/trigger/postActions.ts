@@ -1,17 +1,17 @@
 /**
  * What the trigger does to a message after taking it: mark it read, or move it. Neither can make it trigger
- * again: the delta asks for created entries only (a read change is an update), a move out is a removal, and a
- * move into another watched folder is recorded as emitted under the new id.
+ * again: the read change comes back in the delta as an old message (isNewToFolder), a move out is a removal, and
+ * "Move To" refuses watched folders.
  */
-import type { IPollFunctions } from 'n8n-workflow';
 
 import { markAsRead, moveMessage } from './graph';
+import type { MailContext } from './output';
 
 export type PostAction = { kind: 'none' } | { kind: 'markAsRead' } | { kind: 'move'; destination: string };
 
-/** Returns the id the message has afterwards (a move gives a new one); throws what Graph answered. */
+/** Returns the id the message has afterwards (the same one with immutable ids); throws what Graph answered. */
 export async function runPostAction(
-	this: IPollFunctions,
+	this: MailContext,
 	mailbox: string,
 	id: string,
 	action: PostAction,

@@ -16,6 +16,15 @@ export const MAX_EMITTED = 3000;
 export const KEEP_RECENT = 500;
 /** Ids seen in the watermark's own second (a burst can share one second). */
 export const MAX_BOUNDARY = 1000;
+/**
+ * How far below the watermark (the newest createdDateTime looked at) a message may have been created and still
+ * be told apart as new: every message the trigger looked at that was created within this window is remembered
+ * (`seen`). Exchange stamps createdDateTime when it stores the item, and concurrent deliveries can become visible
+ * to delta out of that order; 15 minutes is far more than that, and small enough to keep `seen` short.
+ */
+export const SEEN_WINDOW_SECONDS = 15 * 60;
+/** Bound on `seen`; when a burst exceeds it, the window shrinks to what is still remembered. */
+export const MAX_SEEN = 5000;
 
 export type Phase = 'baseline' | 'live' | 'resync';
 
@@ -30,9 +39,39 @@ export interface FolderCursor {
 	watermark?: number;
 	/** Hashes of the ids looked at whose createdDateTime is the watermark's second. */
 	boundary: string[];
+	/**
+	 * [id hash, createdDateTime] of every message looked at (emitted or not) created at or after `floor`. A delta
+	 * entry whose message was created at or after `floor` and is not in here is new to the folder; one created
+	 * before `floor` cannot be told from an old message that changed (see isNewToFolder).
+	 */
+	seen?: Array<[string, number]>;
+	/** Epoch seconds from which `seen` is complete; undefined until the first message is looked at. */
+	floor?: number;
+	/**
+	 * Every message ever looked at in this folder (the baseline lists them all), as Bloom filters: tells mail moved
+	 * in long after its creation (never looked at here) from old mail that changed. Absent in state written before
+	 * it existed; then mail created before `floor` is taken as old.
+	 */
+	known?: KnownFilter[];
 	/** Reset count, for the logs and tests. */
 	resets: number;
 }
+
+/** One Bloom filter of a folder's `known` ids: `cap` ids at most, `k` bits of `m` per id, `bits` in base64. */
+export interface KnownFilter {
+	m: number;
+	k: number;
+	n: number;
+	cap: number;
+	bits: string;
+}
+
+/**
+ * The first filter holds 1,024 ids at a 0.3 % false-positive rate; each next one twice as many at half the rate,
+ * so the rate over all of them stays under 0.6 % whatever the folder's size, at about 2 to 3 bytes per id.
+ */
+const KNOWN_FIRST_CAPACITY = 1024;
+const KNOWN_FIRST_FP = 0.003;
 
 export interface TriggerState {
 	v: number;
@@ -73,8 +112,16 @@ export function loadState(staticData: IDataObject): TriggerState {
 	}
 	if (!raw.folders || typeof raw.folders !== 'object') raw.folders = {};
 	for (const [key, cursor] of Object.entries(raw.folders)) {
-		if (!isCursor(cursor)) delete raw.folders[key];
-		else if (!Array.isArray(cursor.boundary)) cursor.boundary = [];
+		if (!isCursor(cursor)) {
+			delete raw.folders[key];
+			continue;
+		}
+		if (!Array.isArray(cursor.boundary)) cursor.boundary = [];
+		if (cursor.floor === undefined && typeof cursor.watermark === 'number') {
+			// Written before `seen` existed: all it remembers is the watermark's second.
+			cursor.floor = cursor.watermark;
+			cursor.seen = cursor.boundary.map((h) => [h, cursor.watermark!] as [string, number]);
+		}
 	}
 	if (!Array.isArray(raw.emitted)) raw.emitted = [];
 	if (typeof raw.turn !== 'number') raw.turn = 0;
@@ -91,7 +138,7 @@ export function markStateChanged(staticData: IDataObject, state: TriggerState): 
 }
 
 export function newCursor(): FolderCursor {
-	return { link: '', phase: 'baseline', boundary: [], resets: 0 };
+	return { link: '', phase: 'baseline', boundary: [], resets: 0, known: [] };
 }
 
 /** Drops folders the node no longer watches; adds new ones (they start with a baseline). */
@@ -100,7 +147,10 @@ export function alignFolders(state: TriggerState, keys: string[]): void {
 	for (const key of keys) if (!state.folders[key]) state.folders[key] = newCursor();
 }
 
-/** Fast membership over the stored list. */
+/**
+ * Fast membership over the stored list. Keys are per folder: with immutable ids a message keeps its id when it
+ * moves, and a message moved from one watched folder into another is new in the second one.
+ */
 export class EmittedSet {
 	private readonly hashes: Set<string>;
 
@@ -108,12 +158,12 @@ export class EmittedSet {
 		this.hashes = new Set(state.emitted.map(([h]) => h));
 	}
 
-	has(id: string): boolean {
-		return this.hashes.has(idHash(id));
+	has(folder: string, id: string): boolean {
+		return this.hashes.has(idHash(`${folder}|${id}`));
 	}
 
-	add(id: string, created: number | undefined): void {
-		const h = idHash(id);
+	add(folder: string, id: string, created: number | undefined): void {
+		const h = idHash(`${folder}|${id}`);
 		if (this.hashes.has(h)) return;
 		this.hashes.add(h);
 		this.state.emitted.push([h, created ?? 0]);
@@ -141,10 +191,21 @@ export class EmittedSet {
 	}
 }
 
-/** Records that a message was looked at (emitted or not): raises the folder's watermark. */
-export function observe(cursor: FolderCursor, id: string, created: number | undefined): void {
+/** Records that a message was looked at (emitted or not): raises the folder's watermark, remembers it as seen. */
+export function observe(
+	cursor: FolderCursor,
+	id: string,
+	created: number | undefined,
+	options: { raise?: boolean } = {},
+): void {
 	if (created === undefined) return;
 	const h = idHash(id);
+	if (cursor.floor === undefined || created >= cursor.floor) {
+		cursor.seen ??= [];
+		cursor.seen.push([h, created]);
+	}
+	knowAdd(cursor, id);
+	if (options.raise === false) return;
 	if (cursor.watermark === undefined || created > cursor.watermark) {
 		cursor.watermark = created;
 		cursor.boundary = [h];
@@ -160,4 +221,119 @@ export function newerThanWatermark(cursor: FolderCursor, id: string, created: nu
 	if (created === undefined) return false;
 	if (created > cursor.watermark) return true;
 	return created === cursor.watermark && !cursor.boundary.includes(idHash(id));
+}
+
+/**
+ * Keeps `seen` to the window below the watermark (and to MAX_SEEN entries), moving `floor` up with it, so that
+ * `seen` always holds every looked-at message created at or after `floor`.
+ */
+export function pruneSeen(cursor: FolderCursor): void {
+	if (cursor.watermark === undefined) return;
+	const windowFloor = cursor.watermark - SEEN_WINDOW_SECONDS;
+	let floor = Math.max(cursor.floor ?? windowFloor, windowFloor);
+	let seen = (cursor.seen ?? []).filter(([, created]) => created >= floor);
+	if (seen.length > MAX_SEEN) {
+		seen.sort((a, b) => a[1] - b[1]);
+		// Drop whole seconds only: a second is either remembered completely or below the floor.
+		const cut = seen[seen.length - MAX_SEEN][1];
+		floor = cut + 1;
+		seen = seen.filter(([, created]) => created >= floor);
+	}
+	const unique = new Map(seen.map((e) => [e[0], e]));
+	cursor.seen = [...unique.values()];
+	cursor.floor = floor;
+}
+
+/**
+ * Is a delta entry a message new to this folder, rather than an old one Graph reports again? Graph's created
+ * rounds also carry read-state changes of old mail (and, per delta clients, other updates), sometimes as partial
+ * entries; an entry looks the same whether its message arrived, was moved in or was changed. What tells them
+ * apart is the trigger's own memory of the messages it looked at in this folder: exactly for those created within
+ * the window (`seen`, from `floor` on), and for all others through the `known` Bloom filters, whose false
+ * positives (under 0.6 %) make a message moved in long after its creation look old now and then (not emitted).
+ * An entry without createdDateTime (which the delta selects) is a partial change record, never a new message.
+ */
+export function isNewToFolder(cursor: FolderCursor, id: string, created: number | undefined): boolean {
+	if (created === undefined) return false;
+	if (seenHashes(cursor).has(idHash(id))) return false;
+	const floor = cursor.floor ?? cursor.watermark;
+	if (floor !== undefined && created >= floor) return true;
+	if (cursor.known === undefined) return floor === undefined;
+	return !knowHas(cursor, id);
+}
+
+const decodedBits = new WeakMap<KnownFilter, Buffer>();
+
+function bitsOf(filter: KnownFilter): Buffer {
+	let bits = decodedBits.get(filter);
+	if (!bits) {
+		bits = filter.bits ? Buffer.from(filter.bits, 'base64') : Buffer.alloc(Math.ceil(filter.m / 8));
+		decodedBits.set(filter, bits);
+	}
+	return bits;
+}
+
+/** Bit positions of an id in a filter (double hashing over the id's SHA-256). */
+function positions(filter: KnownFilter, digest: Buffer): number[] {
+	const a = digest.readUInt32LE(0);
+	const b = (digest.readUInt32LE(4) | 1) >>> 0;
+	const out: number[] = [];
+	for (let i = 0; i < filter.k; i++) out.push((a + i * b) % filter.m);
+	return out;
+}
+
+function inFilter(filter: KnownFilter, digest: Buffer): boolean {
+	const bits = bitsOf(filter);
+	return positions(filter, digest).every((p) => (bits[p >> 3] & (1 << (p & 7))) !== 0);
+}
+
+const digestOf = (id: string): Buffer => createHash('sha256').update(id).digest();
+
+/** Whether the folder's `known` filters (probably) hold the id: false positives under 0.6 %, no false negatives. */
+export function knowHas(cursor: FolderCursor, id: string): boolean {
+	const digest = digestOf(id);
+	return (cursor.known ?? []).some((filter) => inFilter(filter, digest));
+}
+
+/** Adds an id to the folder's `known` filters, starting a larger one when the last is full. */
+export function knowAdd(cursor: FolderCursor, id: string): void {
+	cursor.known ??= [];
+	if (knowHas(cursor, id)) return;
+	let last = cursor.known[cursor.known.length - 1];
+	if (!last || last.n >= last.cap) {
+		const index = cursor.known.length;
+		const cap = KNOWN_FIRST_CAPACITY * 2 ** index;
+		const rate = KNOWN_FIRST_FP * 0.5 ** index;
+		const m = Math.ceil((-cap * Math.log(rate)) / Math.LN2 ** 2);
+		last = { m, k: Math.max(1, Math.round((m / cap) * Math.LN2)), n: 0, cap, bits: '' };
+		cursor.known.push(last);
+	}
+	const bits = bitsOf(last);
+	for (const p of positions(last, digestOf(id))) bits[p >> 3] |= 1 << (p & 7);
+	last.n++;
+}
+
+/** Writes the filters changed in memory back into the state (static data holds JSON, so base64 strings). */
+export function storeKnown(state: TriggerState): void {
+	for (const cursor of Object.values(state.folders)) {
+		for (const filter of cursor.known ?? []) {
+			const bits = decodedBits.get(filter);
+			if (bits) filter.bits = bits.toString('base64');
+		}
+	}
+}
+
+const seenCache = new WeakMap<Array<[string, number]>, { length: number; hashes: Set<string> }>();
+
+/** `seen` as a set, kept in step with the array as observe() appends to it. */
+function seenHashes(cursor: FolderCursor): Set<string> {
+	const list = cursor.seen ?? [];
+	let cached = seenCache.get(list);
+	if (!cached || cached.length > list.length) {
+		cached = { length: 0, hashes: new Set() };
+		seenCache.set(list, cached);
+	}
+	for (let i = cached.length; i < list.length; i++) cached.hashes.add(list[i][0]);
+	cached.length = list.length;
+	return cached.hashes;
 }

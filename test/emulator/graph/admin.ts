@@ -3,7 +3,18 @@ import { AdminError } from '../core/admin';
 import type { EmulatorContext } from '../core/context';
 import type { Mailbox, MailboxStore, Recipient, StoredAttachment, StoredMessage } from '../core/state';
 import { newAttachmentId } from './ids';
-import { folderForAdmin, findFolder, findMailbox, insertMessage, isoNow, moveMessage, sideOf } from './store';
+import {
+	folderForAdmin,
+	findFolder,
+	findMailbox,
+	immutableIdOf,
+	insertMessage,
+	isoNow,
+	lookupMessage,
+	moveMessage,
+	sideOf,
+	touch,
+} from './store';
 import { flushOutbound, outboundBacklog } from './send';
 
 function mailboxOf(ctx: EmulatorContext, ref: unknown, param = 'Mailbox'): Mailbox {
@@ -11,6 +22,13 @@ function mailboxOf(ctx: EmulatorContext, ref: unknown, param = 'Mailbox'): Mailb
 	const m = findMailbox(ctx.state, ref);
 	if (!m) throw new AdminError(`The mailbox '${ref}' was not found.`, 404, 'ManagementObjectNotFound');
 	return m;
+}
+
+function adminMessage(store: MailboxStore, mailbox: Mailbox, id: unknown): StoredMessage {
+	const msg = lookupMessage(store, String(id ?? ''));
+	if (!msg)
+		throw new AdminError(`The message '${id}' was not found in ${mailbox.upn}.`, 404, 'ManagementObjectNotFound');
+	return msg;
 }
 
 function recipient(v: unknown, fallback: Recipient): Recipient {
@@ -50,6 +68,7 @@ export function adminView(store: MailboxStore, m: StoredMessage): Record<string,
 	const folder = store.folders.find((f) => f.id === m.folderId);
 	return {
 		Id: m.id,
+		ImmutableId: immutableIdOf(store, m.id),
 		Folder: folder?.wellKnownName ?? folder?.displayName,
 		FolderId: m.folderId,
 		Subject: m.subject,
@@ -86,7 +105,10 @@ function byNewest(a: StoredMessage, b: StoredMessage): number {
 	return Date.parse(b.receivedDateTime) - Date.parse(a.receivedDateTime) || b.version - a.version;
 }
 
-export function deliverInbound(ctx: EmulatorContext, body: Record<string, unknown>): { Ids: string[] } {
+export function deliverInbound(
+	ctx: EmulatorContext,
+	body: Record<string, unknown>,
+): { Ids: string[]; ImmutableIds: string[] } {
 	const targets = (Array.isArray(body.To) ? body.To : [body.To]).map((t) => mailboxOf(ctx, t, 'To'));
 	const count = body.Count === undefined ? 1 : Number(body.Count);
 	if (!Number.isInteger(count) || count < 1 || count > 100_000)
@@ -103,6 +125,7 @@ export function deliverInbound(ctx: EmulatorContext, body: Record<string, unknow
 	// One set of attachment buffers for all copies: delivering many large messages stays memory-lean.
 	const attachments = attachmentsOf(ctx, body.Attachments);
 	const ids: string[] = [];
+	const immutableIds: string[] = [];
 	for (const target of targets) {
 		const store = ctx.ensureStore(target.id);
 		const folder = folderForAdmin(store, body.Folder as string | undefined);
@@ -125,9 +148,10 @@ export function deliverInbound(ctx: EmulatorContext, body: Record<string, unknow
 				categories: Array.isArray(body.Categories) ? (body.Categories as string[]) : [],
 			});
 			ids.push(msg.id);
+			immutableIds.push(immutableIdOf(store, msg.id));
 		}
 	}
-	return { Ids: ids };
+	return { Ids: ids, ImmutableIds: immutableIds };
 }
 
 export function seedMessages(ctx: EmulatorContext, mailbox: Mailbox, folder: string, count: number): void {
@@ -188,16 +212,46 @@ export function registerMailAdmin(ctx: EmulatorContext): void {
 	ctx.admin.register('Move-MailboxMessage', (body) => {
 		const mailbox = mailboxOf(ctx, body?.Mailbox);
 		const store = ctx.ensureStore(mailbox.id);
-		const msg = store.messages.get(String(body?.MessageId ?? ''));
-		if (!msg)
-			throw new AdminError(
-				`The message '${body?.MessageId}' was not found in ${mailbox.upn}.`,
-				404,
-				'ManagementObjectNotFound',
-			);
+		const msg = adminMessage(store, mailbox, body?.MessageId);
 		const folder = folderForAdmin(store, String(body?.Folder ?? ''));
 		const moved = moveMessage(store, msg, folder.id);
-		return { Id: moved.id, FolderId: folder.id };
+		return { Id: moved.id, ImmutableId: immutableIdOf(store, moved.id), FolderId: folder.id };
+	});
+	// A person changing a message in Outlook (which, unlike Graph's PATCH, may also edit a received message's
+	// subject or body). Changing the read state alone keeps lastModifiedDateTime.
+	ctx.admin.register('Set-MailboxMessage', (body) => {
+		const mailbox = mailboxOf(ctx, body?.Mailbox);
+		const store = ctx.ensureStore(mailbox.id);
+		const msg = adminMessage(store, mailbox, body?.MessageId);
+		const wasRead = msg.isRead;
+		const keys = ['IsRead', 'FlagStatus', 'Categories', 'Subject', 'Body', 'Importance'].filter(
+			(k) => body?.[k] !== undefined,
+		);
+		if (body?.IsRead !== undefined) msg.isRead = body.IsRead === true;
+		if (body?.FlagStatus !== undefined)
+			msg.flag = { flagStatus: String(body.FlagStatus) as StoredMessage['flag']['flagStatus'] };
+		if (Array.isArray(body?.Categories)) msg.categories = (body.Categories as unknown[]).map(String);
+		if (typeof body?.Subject === 'string') msg.subject = body.Subject;
+		if (typeof body?.Body === 'string') msg.body = body.Body;
+		if (typeof body?.Importance === 'string') msg.importance = body.Importance as StoredMessage['importance'];
+		touch(ctx, store, msg, {
+			readStateChanged: wasRead !== msg.isRead,
+			readStateOnly: keys.length === 1 && keys[0] === 'IsRead',
+		});
+		return adminView(store, msg);
+	});
+	// What a changeType=created delta round reports besides new messages (delta.ts): Mode 'documented' (default:
+	// @removed entries and read-state changes), 'all' (every update) or 'none'; Partial: extra entries carry only
+	// id, isRead and parentFolderId.
+	ctx.admin.register('Set-DeltaExtras', (body) => {
+		const mailbox = mailboxOf(ctx, body?.Mailbox);
+		const side = sideOf(ctx.ensureStore(mailbox.id));
+		const mode = String(body?.Mode ?? 'documented');
+		if (mode !== 'documented' && mode !== 'all' && mode !== 'none')
+			throw new AdminError("Mode must be 'documented', 'all' or 'none'");
+		side.createdExtras = mode;
+		side.partialExtras = body?.Partial === true;
+		return { Mailbox: mailbox.upn, Mode: mode, Partial: side.partialExtras };
 	});
 	ctx.admin.register('Reset-DeltaState', (body) => {
 		const mailbox = mailboxOf(ctx, body?.Mailbox);

@@ -2,6 +2,8 @@
 import type { AccessTokenClaims, EmulatorContext, EmuRequest, EmuResponse } from '../core/context';
 import type { Mailbox, MailboxStore } from '../core/state';
 import { badRequest } from './errors';
+import { prefersImmutableIds } from './query';
+import { idFormatter } from './store';
 
 export interface GraphCall {
 	method: string;
@@ -72,4 +74,9 @@ export function queryString(q: URLSearchParams | Array<[string, string]>): strin
 
 export function noContent(status: number, headers?: Record<string, string>): EmuResponse {
 	return { status, headers };
+}
+
+/** Formats message ids the way this request asked for (REST ids, or immutable ids with the Prefer header). */
+export function idsFor(call: MailboxCall): (restId: string) => string {
+	return idFormatter(call.store, prefersImmutableIds(call.headers.prefer));
 }

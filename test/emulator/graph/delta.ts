@@ -6,9 +6,10 @@
 import type { EmuResponse } from '../core/context';
 import type { MailFolder } from '../core/state';
 import type { MailboxCall } from './call';
+import { idsFor } from './call';
 import { badRequest, GraphFault } from './errors';
 import { compileFilter, deltaFilterBound } from './filter';
-import { parseSelect, preferredBodyType, preferredPageSize } from './query';
+import { parseSelect, parseTop, preferredBodyType, preferredPageSize } from './query';
 import { messageJson } from './serialize';
 import { sideOf } from './store';
 
@@ -22,7 +23,18 @@ interface DeltaState {
 	s?: string[];
 	fl?: { op: 'ge' | 'gt'; at: number };
 	ct?: 'created' | 'updated' | 'deleted';
+	/** $orderby=receivedDateTime desc: the round is served in that order, paged by offset. */
+	o?: 1;
+	/** Offset within an ordered round. */
+	k?: number;
+	/** $expand=attachments */
+	x?: 1;
+	/** $top (page size when no Prefer: odata.maxpagesize) */
+	t?: number;
 }
+
+/** Applying $filter returns at most 5,000 messages (Microsoft Learn, "Get incremental changes to messages"). */
+const FILTERED_MAX = 5000;
 
 const encode = (s: DeltaState): string => Buffer.from(JSON.stringify(s), 'utf8').toString('base64url');
 
@@ -46,18 +58,38 @@ function restartUrl(call: MailboxCall, folder: MailFolder, s: DeltaState): strin
 	if (s.s) q.push(`$select=${s.s.join(',')}`);
 	if (s.fl) q.push(`$filter=${encodeURIComponent(`receivedDateTime ${s.fl.op} ${new Date(s.fl.at).toISOString()}`)}`);
 	if (s.ct) q.push(`changeType=${s.ct}`);
+	if (s.o) q.push(`$orderby=${encodeURIComponent('receivedDateTime desc')}`);
+	if (s.x) q.push('$expand=attachments');
+	if (s.t) q.push(`$top=${s.t}`);
 	return deltaPath(call, folder) + (q.length ? `?${q.join('&')}` : '');
 }
 
 function freshState(call: MailboxCall, folder: MailFolder): DeltaState {
 	const q = call.query;
-	for (const key of ['$orderby', '$search', '$skip', '$count', '$expand']) {
+	// Microsoft Learn (message: delta; "Get incremental changes to messages in a folder"): $select, $top and
+	// $expand are supported; $filter only as receivedDateTime ge|gt; $orderby only as receivedDateTime desc;
+	// no $search. $skip and $count are not listed (refused here: no source says what Graph does with them).
+	for (const key of ['$search', '$skip', '$count']) {
 		if (q.has(key))
 			throw badRequest(
 				`The query parameter '${key}' is not supported with change tracking over the 'Messages' resource.`,
 				'ErrorInvalidUrlQuery',
 			);
 	}
+	const rawOrder = q.get('$orderby');
+	if (rawOrder !== null && !/^\s*receivedDateTime\s+desc\s*$/i.test(rawOrder)) {
+		throw badRequest(
+			`The $orderby expression '${rawOrder}' is not supported with change tracking over the 'Messages' resource; only 'receivedDateTime desc' is.`,
+			'ErrorInvalidUrlQuery',
+		);
+	}
+	const rawExpand = q.get('$expand');
+	if (rawExpand !== null && !/^attachments(\(.*\))?$/i.test(rawExpand.trim())) {
+		throw badRequest(
+			`Parsing OData Select and Expand failed: Could not find a property named '${rawExpand}' on type 'microsoft.graph.message'.`,
+		);
+	}
+	const top = parseTop(q, call.ctx.state.settings.pageSizeMax);
 	const ct = q.get('changeType') ?? undefined;
 	if (ct !== undefined && ct !== 'created' && ct !== 'updated' && ct !== 'deleted') {
 		throw badRequest(
@@ -76,6 +108,9 @@ function freshState(call: MailboxCall, folder: MailFolder): DeltaState {
 		s: parseSelect(q, 'message'),
 		fl: rawFilter !== null ? deltaFilterBound(compileFilter(rawFilter)) : undefined,
 		ct,
+		...(rawOrder !== null ? { o: 1 as const, k: 0 } : {}),
+		...(rawExpand !== null ? { x: 1 as const } : {}),
+		...(top !== undefined ? { t: top } : {}),
 	};
 }
 
@@ -115,9 +150,11 @@ export function messagesDelta(call: MailboxCall, folder: MailFolder): EmuRespons
 	}
 	const { w0, w1, c } = state;
 	const initial = w0 < 0;
-	type Change = { version: number; json: Record<string, unknown> };
+	type Change = { version: number; json: Record<string, unknown>; received?: string };
 	const changes: Change[] = [];
 	const bodyType = preferredBodyType(call.headers.prefer);
+	const idOf = idsFor(call);
+	const view = { idOf, select: state.s, bodyType, withoutBody: call.basicOnly, expandAttachments: !!state.x };
 	if (state.ct !== 'deleted') {
 		for (const m of call.store.messages.values()) {
 			if (m.folderId !== folder.id) continue;
@@ -132,33 +169,57 @@ export function messagesDelta(call: MailboxCall, folder: MailFolder): EmuRespons
 			if (state.ct === 'updated') {
 				if (initial || (side.createdVersion.get(m.id) ?? 0) > w0) continue;
 			}
-			changes.push({ version: key, json: messageJson(m, { select: state.s, bodyType, withoutBody: call.basicOnly }) });
+			changes.push({ version: key, json: messageJson(m, view), received: m.receivedDateTime });
 		}
 	}
-	if (!initial && (!state.ct || state.ct === 'deleted')) {
+	if (!initial && state.ct === 'created' && side.createdExtras !== 'none') {
+		// Graph's delta tracks the folder as a whole and does not filter every other change out: a created round
+		// also reports read-state changes of messages that were already there, and @removed entries (Microsoft's
+		// note on message: delta, microsoft-graph-docs-contrib PR #9760). 'all' reports every update (flags,
+		// categories, edits), which no source confirms or rules out.
+		for (const m of call.store.messages.values()) {
+			if (m.folderId !== folder.id) continue;
+			const created = side.createdVersion.get(m.id) ?? m.version;
+			if (created > w0) continue; // new in this round: already reported above
+			const version = side.createdExtras === 'all' ? m.version : (side.readChanged.get(m.id) ?? -1);
+			if (version > w1 || version <= c || version <= w0) continue;
+			const json = side.partialExtras
+				? { '@odata.type': '#microsoft.graph.message', id: idOf(m.id), isRead: m.isRead, parentFolderId: m.folderId }
+				: messageJson(m, view);
+			changes.push({ version, json, received: m.receivedDateTime });
+		}
+	}
+	if (!initial && (!state.ct || state.ct === 'deleted' || (state.ct === 'created' && side.createdExtras !== 'none'))) {
 		for (const t of call.store.tombstones) {
 			if (t.folderId !== folder.id || t.version > w1 || t.version <= c || t.version <= w0) continue;
 			changes.push({
 				version: t.version,
-				json: { '@odata.type': '#microsoft.graph.message', id: t.id, '@removed': { reason: 'deleted' } },
+				json: { '@odata.type': '#microsoft.graph.message', id: idOf(t.id), '@removed': { reason: 'deleted' } },
 			});
 		}
 	}
 	changes.sort((a, b) => a.version - b.version);
+	if (state.o) {
+		// Newest received first; removals have no date and come last.
+		changes.sort((a, b) => String(b.received ?? '').localeCompare(String(a.received ?? '')) || b.version - a.version);
+	}
+	if (state.fl && initial && changes.length > FILTERED_MAX) changes.splice(FILTERED_MAX);
 	const preferred = preferredPageSize(call.headers.prefer);
 	const settings = call.ctx.state.settings;
-	const pageSize = Math.min(preferred ?? settings.deltaPageSizeDefault, settings.pageSizeMax);
-	const page = changes.slice(0, pageSize);
+	const pageSize = Math.min(preferred ?? state.t ?? settings.deltaPageSizeDefault, settings.pageSizeMax);
+	const offset = state.o ? (state.k ?? 0) : 0;
+	const page = changes.slice(offset, offset + pageSize);
+	const more = changes.length > offset + pageSize;
 	const body: Record<string, unknown> = {
 		'@odata.context': `${call.baseUrl}/v1.0/$metadata#Collection(message)`,
 		value: page.map((x) => x.json),
 	};
-	if (changes.length > pageSize) {
-		body['@odata.nextLink'] =
-			`${deltaPath(call, folder)}?$skiptoken=${encode({ ...state, c: page[page.length - 1].version })}`;
+	if (more) {
+		const next = state.o ? { ...state, k: offset + pageSize } : { ...state, c: page[page.length - 1].version };
+		body['@odata.nextLink'] = `${deltaPath(call, folder)}?$skiptoken=${encode(next)}`;
 	} else {
-		body['@odata.deltaLink'] =
-			`${deltaPath(call, folder)}?$deltatoken=${encode({ ...state, w0: w1, w1: 0, c: w1, r: side.resets.length })}`;
+		const done = { ...state, w0: w1, w1: 0, c: w1, r: side.resets.length, ...(state.o ? { k: 0 } : {}) };
+		body['@odata.deltaLink'] = `${deltaPath(call, folder)}?$deltatoken=${encode(done)}`;
 	}
 	const headers: Record<string, string> = {};
 	if (preferred !== undefined) headers['Preference-Applied'] = `odata.maxpagesize=${pageSize}`;

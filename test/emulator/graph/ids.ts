@@ -10,6 +10,14 @@ export function newMessageId(): string {
 	return `AAMkAD${urlSafe(randomBytes(30))}-${urlSafe(randomBytes(12))}_BGAAA=`;
 }
 
+/**
+ * Immutable ids have another shape than REST ids (Exchange's start `AAkALgAA`), so a client cannot mistake one for
+ * the other; like REST ids they carry '-', '_' and '='.
+ */
+export function newImmutableId(): string {
+	return `AAkALgAA${urlSafe(randomBytes(30))}-${urlSafe(randomBytes(12))}_AAA=`;
+}
+
 export function newAttachmentId(): string {
 	return `AAMkAD${urlSafe(randomBytes(36))}-BEgAQA_${urlSafe(randomBytes(9))}=`;
 }

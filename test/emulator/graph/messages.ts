@@ -1,7 +1,7 @@
 /** Message list, get, PATCH, move/copy, DELETE and attachment reads. */
 import type { EmuResponse } from '../core/context';
 import type { MailFolder, StoredMessage } from '../core/state';
-import { jsonBody, odataContext, queryString, type MailboxCall } from './call';
+import { idsFor, jsonBody, odataContext, queryString, type MailboxCall } from './call';
 import { badRequest, GraphFault, notFound } from './errors';
 import {
 	applyList,
@@ -12,14 +12,24 @@ import {
 	preferredPageSize,
 } from './query';
 import { attachmentJson, messageJson, recipientFromJson } from './serialize';
-import { copyMessage, findFolder, messagesIn, moveMessage, removeMessage, touch, wellKnown } from './store';
+import {
+	copyMessage,
+	findFolder,
+	lookupMessage,
+	messagesIn,
+	moveMessage,
+	removeMessage,
+	touch,
+	wellKnown,
+} from './store';
 
 export function folderContext(folder: MailFolder | undefined): string {
 	return folder ? `mailFolders('${folder.wellKnownName ?? folder.id}')/messages` : 'messages';
 }
 
 export function findMessage(call: MailboxCall, id: string, folder?: MailFolder): StoredMessage {
-	const msg = call.store.messages.get(id);
+	// Either id format is accepted; a REST id from before a move names nothing (404 ErrorItemNotFound).
+	const msg = lookupMessage(call.store, id);
 	if (!msg || (folder && msg.folderId !== folder.id)) throw notFound();
 	return msg;
 }
@@ -35,8 +45,10 @@ export function listMessages(call: MailboxCall, folder: MailFolder | undefined):
 	const ctxTail = folderContext(folder) + (opts.select ? `(${opts.select.join(',')})` : '');
 	const body: Record<string, unknown> = { '@odata.context': odataContext(call, ctxTail) };
 	if (opts.count) body['@odata.count'] = all.length;
+	const idOf = idsFor(call);
 	body.value = page.map((m) =>
 		messageJson(m, {
+			idOf,
 			select: opts.select,
 			bodyType,
 			expandAttachments: opts.expandAttachments,
@@ -69,7 +81,13 @@ export function getMessage(call: MailboxCall, msg: StoredMessage): EmuResponse {
 		);
 	}
 	const bodyType = preferredBodyType(call.headers.prefer);
-	const json = messageJson(msg, { select, bodyType, expandAttachments: expand !== null, withoutBody: call.basicOnly });
+	const json = messageJson(msg, {
+		idOf: idsFor(call),
+		select,
+		bodyType,
+		expandAttachments: expand !== null,
+		withoutBody: call.basicOnly,
+	});
 	const headers: Record<string, string> = bodyType
 		? { 'Preference-Applied': `outlook.body-content-type="${bodyType}"` }
 		: {};
@@ -198,9 +216,16 @@ export function validHeaders(v: unknown): StoredMessage['internetMessageHeaders'
 }
 
 export function patchMessage(call: MailboxCall, msg: StoredMessage): EmuResponse {
-	applyPatch(msg, jsonBody(call));
-	touch(call.ctx, call.store, msg);
-	return { status: 200, body: { '@odata.context': odataContext(call, 'messages/$entity'), ...messageJson(msg) } };
+	const patch = jsonBody<Record<string, unknown>>(call);
+	const wasRead = msg.isRead;
+	applyPatch(msg, patch);
+	const readStateChanged = wasRead !== msg.isRead;
+	const keys = Object.keys(patch).filter((k) => !k.startsWith('@odata.'));
+	touch(call.ctx, call.store, msg, { readStateChanged, readStateOnly: keys.length === 1 && keys[0] === 'isRead' });
+	return {
+		status: 200,
+		body: { '@odata.context': odataContext(call, 'messages/$entity'), ...messageJson(msg, { idOf: idsFor(call) }) },
+	};
 }
 
 export function destinationFolder(call: MailboxCall): MailFolder {
@@ -216,7 +241,10 @@ export function moveOrCopy(call: MailboxCall, msg: StoredMessage, action: 'move'
 	const folder = destinationFolder(call);
 	const result =
 		action === 'move' ? moveMessage(call.store, msg, folder.id) : copyMessage(call.ctx, call.store, msg, folder.id);
-	return { status: 201, body: { '@odata.context': odataContext(call, 'messages/$entity'), ...messageJson(result) } };
+	return {
+		status: 201,
+		body: { '@odata.context': odataContext(call, 'messages/$entity'), ...messageJson(result, { idOf: idsFor(call) }) },
+	};
 }
 
 /** Graph's DELETE moves the item to Deleted Items (a new id there); from Deleted Items it is gone. */

@@ -199,3 +199,8 @@ export function preferredBodyType(prefer: string | undefined): 'text' | 'html' |
 	const m = /outlook\.body-content-type\s*=\s*"?(text|html)"?/i.exec(prefer ?? '');
 	return m ? (m[1].toLowerCase() as 'text' | 'html') : undefined;
 }
+
+/** `Prefer: IdType="ImmutableId"` (alone or among other preferences): ids in the response are immutable ids. */
+export function prefersImmutableIds(prefer: string | undefined): boolean {
+	return /\bIdType\s*=\s*"?ImmutableId"?/i.test(prefer ?? '');
+}

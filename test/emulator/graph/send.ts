@@ -2,7 +2,7 @@
 import type { AccessTokenClaims, EmulatorContext, EmuResponse } from '../core/context';
 import type { Mailbox, Recipient, StoredAttachment, StoredMessage } from '../core/state';
 import { authorizeMailboxAccess } from '../exchange/authorize';
-import { jsonBody, odataContext, type MailboxCall } from './call';
+import { idsFor, jsonBody, odataContext, type MailboxCall } from './call';
 import { badRequest, GraphFault } from './errors';
 import { newAttachmentId } from './ids';
 import { applyPatch, validHeaders } from './messages';
@@ -415,7 +415,10 @@ export function createReplyOrForward(call: MailboxCall, original: StoredMessage,
 		isDraft: true,
 		isRead: true,
 	});
-	return { status: 201, body: { '@odata.context': odataContext(call, 'messages/$entity'), ...messageJson(draft) } };
+	return {
+		status: 201,
+		body: { '@odata.context': odataContext(call, 'messages/$entity'), ...messageJson(draft, { idOf: idsFor(call) }) },
+	};
 }
 
 /** POST /messages (or /mailFolders/{id}/messages): a new draft. */
@@ -429,5 +432,8 @@ export function createDraft(call: MailboxCall, folderId: string | undefined): Em
 	});
 	if (json.isRead !== undefined || json.flag !== undefined)
 		applyPatch(draft, { isRead: json.isRead ?? true, ...(json.flag ? { flag: json.flag } : {}) });
-	return { status: 201, body: { '@odata.context': odataContext(call, 'messages/$entity'), ...messageJson(draft) } };
+	return {
+		status: 201,
+		body: { '@odata.context': odataContext(call, 'messages/$entity'), ...messageJson(draft, { idOf: idsFor(call) }) },
+	};
 }

@@ -95,12 +95,14 @@ export interface MessageView {
 	/** Mail.ReadBasic: body and preview are left out. */
 	withoutBody?: boolean;
 	webLinkBase?: string;
+	/** The id as the request wants it (immutable ids with `Prefer: IdType="ImmutableId"`). */
+	idOf?: (restId: string) => string;
 }
 
 export function messageJson(msg: StoredMessage, view: MessageView = {}): Record<string, unknown> {
 	const preview = (msg.bodyType === 'html' ? htmlToText(msg.body) : msg.body).replace(/\s+/g, ' ').trim().slice(0, 255);
 	const all: Record<string, () => unknown> = {
-		id: () => msg.id,
+		id: () => (view.idOf ? view.idOf(msg.id) : msg.id),
 		createdDateTime: () => msg.createdDateTime,
 		lastModifiedDateTime: () => msg.lastModifiedDateTime,
 		changeKey: () => msg.changeKey,

@@ -4,7 +4,7 @@
  */
 import type { EmulatorContext } from '../core/context';
 import type { EmulatorState, Mailbox, MailboxStore, MailFolder, Recipient, StoredMessage } from '../core/state';
-import { internetMessageId, newChangeKey, newConversationId, newFolderId, newMessageId } from './ids';
+import { internetMessageId, newChangeKey, newConversationId, newFolderId, newImmutableId, newMessageId } from './ids';
 
 /** A forced delta reset (admin Reset-DeltaState): tokens issued before it for the folder fail. */
 export interface DeltaReset {
@@ -20,6 +20,19 @@ interface SideState {
 	/** Tombstones older than this were trimmed: delta tokens from before it cannot be served. */
 	tombstoneFloor: number;
 	rootId: string;
+	/** REST id -> immutable id (kept for removed ids too: their delta tombstones are reported in either format). */
+	immutable: Map<string, string>;
+	/** Immutable id -> the message's current REST id. */
+	byImmutable: Map<string, string>;
+	/** REST id -> the version at which its read state last changed (delta reports those with changeType=created). */
+	readChanged: Map<string, number>;
+	/**
+	 * What a changeType=created round also reports about messages that were already there (see delta.ts):
+	 * 'documented' = @removed entries and read-state changes (Graph's note), 'all' = every update, 'none'.
+	 */
+	createdExtras: 'documented' | 'all' | 'none';
+	/** Extra entries carry only id, isRead and parentFolderId (as a Graph user saw, docs issue #7776). */
+	partialExtras: boolean;
 }
 
 const MAX_TOMBSTONES = 50_000;
@@ -29,7 +42,17 @@ export function sideOf(store: MailboxStore): SideState {
 	let s = side.get(store);
 	if (!s) {
 		const root = store.folders.find((f) => f.wellKnownName === 'msgfolderroot');
-		s = { createdVersion: new Map(), resets: [], tombstoneFloor: 0, rootId: root?.id ?? newFolderId() };
+		s = {
+			createdVersion: new Map(),
+			resets: [],
+			tombstoneFloor: 0,
+			rootId: root?.id ?? newFolderId(),
+			immutable: new Map(),
+			byImmutable: new Map(),
+			readChanged: new Map(),
+			createdExtras: 'documented',
+			partialExtras: false,
+		};
 		side.set(store, s);
 	}
 	return s;
@@ -160,11 +183,21 @@ export function insertMessage(
 	return msg;
 }
 
-/** Records a change to a message (PATCH, attachment added): delta reports it as updated. */
-export function touch(ctx: EmulatorContext, store: MailboxStore, msg: StoredMessage): void {
+/**
+ * Records a change to a message (PATCH, attachment added): delta reports it as updated. A change of the read
+ * state alone leaves lastModifiedDateTime as it was (reported by delta clients: alcionai/corso#1866).
+ */
+export function touch(
+	ctx: EmulatorContext,
+	store: MailboxStore,
+	msg: StoredMessage,
+	change: { readStateOnly?: boolean; readStateChanged?: boolean } = {},
+): void {
 	msg.version = nextVersion(store);
 	msg.changeKey = newChangeKey();
-	msg.lastModifiedDateTime = new Date(ctx.clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+	if (change.readStateChanged || change.readStateOnly) sideOf(store).readChanged.set(msg.id, msg.version);
+	if (!change.readStateOnly)
+		msg.lastModifiedDateTime = new Date(ctx.clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 export function removeMessage(store: MailboxStore, msg: StoredMessage): void {
@@ -178,13 +211,49 @@ export function removeMessage(store: MailboxStore, msg: StoredMessage): void {
 	}
 }
 
-/** Exchange gives a moved item a new id; the old id is gone from the source folder (delta: @removed). */
+/**
+ * The immutable id of a message (created on first use). It stays with the item while it stays in the mailbox:
+ * moves keep it, a copy is a new item with its own (Microsoft Learn, "Obtain immutable identifiers for Outlook
+ * resources").
+ */
+export function immutableIdOf(store: MailboxStore, restId: string): string {
+	const s = sideOf(store);
+	let imm = s.immutable.get(restId);
+	if (!imm) {
+		imm = newImmutableId();
+		s.immutable.set(restId, imm);
+		s.byImmutable.set(imm, restId);
+	}
+	return imm;
+}
+
+/** The stored message an id names, in either format; a REST id from before a move names nothing any more. */
+export function lookupMessage(store: MailboxStore, id: string): StoredMessage | undefined {
+	const direct = store.messages.get(id);
+	if (direct) return direct;
+	const rest = sideOf(store).byImmutable.get(id);
+	return rest ? store.messages.get(rest) : undefined;
+}
+
+/** Ids in the format the request asked for: immutable with `Prefer: IdType="ImmutableId"`, else REST ids. */
+export function idFormatter(store: MailboxStore, immutable: boolean): (restId: string) => string {
+	return immutable ? (restId) => immutableIdOf(store, restId) : (restId) => restId;
+}
+
+/**
+ * Exchange gives a moved item a new REST id; the old one is gone from the source folder (delta: @removed) and
+ * answers 404. The immutable id moves with the item.
+ */
 export function moveMessage(store: MailboxStore, msg: StoredMessage, folderId: string): StoredMessage {
+	const imm = immutableIdOf(store, msg.id);
 	removeMessage(store, msg);
 	const version = nextVersion(store);
 	const moved: StoredMessage = { ...msg, id: newMessageId(), folderId, version, changeKey: newChangeKey() };
 	store.messages.set(moved.id, moved);
-	sideOf(store).createdVersion.set(moved.id, version);
+	const s = sideOf(store);
+	s.createdVersion.set(moved.id, version);
+	s.immutable.set(moved.id, imm);
+	s.byImmutable.set(imm, moved.id);
 	return moved;
 }
 
