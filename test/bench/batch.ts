@@ -437,6 +437,15 @@ export async function runBatch(ctx: BenchContext): Promise<BenchmarkOutcome> {
 						goal: '≤ 1.25',
 						met: medianTime('package@0') / limitSeconds <= 1.25,
 					},
+					...(has('batchSequential@0')
+						? [
+								{
+									text: 'package time / $batch sequential time (RTT 0)',
+									value: medianTime('package@0') / medianTime('batchSequential@0'),
+									unit: '×',
+								},
+							]
+						: []),
 					{
 						text: 'naive time / package time (RTT 0)',
 						value: medianTime('naive@0') / medianTime('package@0'),
@@ -456,6 +465,18 @@ export async function runBatch(ctx: BenchContext): Promise<BenchmarkOutcome> {
 						{
 							text: `4 singles time / $batch parallel ×4 time (RTT ${rtt} ms)`,
 							value: medianTime(`singles@${rtt}`) / medianTime(`batchParallel4@${rtt}`),
+							unit: '×',
+						},
+						{
+							text: `4 singles HTTP requests / $batch sequential HTTP requests (RTT ${rtt} ms)`,
+							value:
+								median(runs[`singles@${rtt}`].map((x) => x.httpRequests)) /
+								median(runs[`batchSequential@${rtt}`].map((x) => x.httpRequests)),
+							unit: '×',
+						},
+						{
+							text: `$batch sequential time / Exchange limit (RTT ${rtt} ms)`,
+							value: medianTime(`batchSequential@${rtt}`) / limitSeconds,
 							unit: '×',
 						},
 						{
