@@ -4,7 +4,7 @@
  * with a Graph base URL that has a path (a gateway, a custom endpoint) that path would end up in the inner url
  * (test/emulator/graph.batch-shapes.test.ts). The library is the tests' judge of the shapes sent instead.
  */
-import type { IDataObject, IHttpRequestMethods } from 'n8n-workflow';
+import type { IDataObject, IHttpRequestMethods, NodeApiError } from 'n8n-workflow';
 
 import type { GraphContext } from './client';
 import { graphError, describeIdentity, type ErrorContext } from './errors';
@@ -13,7 +13,6 @@ import { graphRequest, failureFrom } from './request';
 import { DEFAULT_RETRY_POLICY, parseRetryAfter, sleep, withJitter } from './retry';
 import { normaliseMailbox } from './paths';
 import { MAILBOX_CONCURRENCY } from './limits';
-import type { NodeApiError } from 'n8n-workflow';
 
 export const BATCH_MAX = 20;
 
