@@ -128,8 +128,13 @@ export async function graphBatch(this: GraphContext, options: BatchOptions): Pro
 
 	let todo = requests;
 	let throttleRounds = 0;
+	let first = true;
 	while (todo.length) {
-		const chains = planChains(todo, lanes);
+		// The first request of an execution goes alone (FirstRequestGate in limits.ts, for an expired token): a
+		// whole chain there would keep the other lanes waiting for up to 20 requests, so that call carries one.
+		const chains =
+			first && todo.length > 1 ? [todo.slice(0, 1), ...planChains(todo.slice(1), lanes)] : planChains(todo, lanes);
+		first = false;
 		const answers: Array<{ chain: Identified[]; answer: { responses?: InnerResponse[] } }> = [];
 		let next = 0;
 		// The outer POST holds one of the mailbox's slots (graphRequest), so `lanes` chains run at once at most.
