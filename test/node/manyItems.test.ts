@@ -88,3 +88,28 @@ it('runs Get, Update, Move and Delete on 12 items of one mailbox: every item don
 	const exchange = graph.filter((e) => !e.path.endsWith('/$batch') && e.status < 300);
 	expect(exchange).toHaveLength(4 * COUNT);
 });
+
+it('an item that fails in the middle of a chain fails alone: the rest of its chain (424) is sent again', async () => {
+	const { Ids: ids } = await world.emu.admin<{ Ids: string[] }>('Deliver-Message', {
+		To: SUPPORT,
+		Subject: 'One bad among twelve',
+		Count: COUNT,
+	});
+	const items = ids.map((id) => ({ id }));
+	// Item 2 is early in the first chain after the execution's first call: everything after it there gets 424.
+	items[2] = { id: 'AAMkAGI2THVSAAA=' };
+	const seq = await lastSeq();
+	const got = await world.run(
+		'rbac',
+		{ resource: 'message', operation: 'get', mailbox: SUPPORT, messageId: '={{ $json.id }}' },
+		{ items, continueOnFail: true },
+	);
+	expect(serialiseError(got.error)).toBeUndefined();
+	expect(got.items.map((i) => (i.json.error ? 'error' : i.json.id))).toEqual(
+		items.map((item, i) => (i === 2 ? 'error' : item.id)),
+	);
+	expect(got.items[2].json.error).toMatch(/not found/i);
+	const inner = (await logAfter(seq)).filter((e) => e.kind === 'batch-inner');
+	expect(inner.filter((e) => e.status === 424).length).toBeGreaterThan(0);
+	expect(inner.filter((e) => e.status === 200)).toHaveLength(COUNT - 1);
+});

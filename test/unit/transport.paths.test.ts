@@ -11,6 +11,7 @@ import {
 	normaliseMailbox,
 	odataString,
 	parseRetryAfter,
+	defaultGraphHeaders,
 	planChains,
 	wireChain,
 	runForItems,
@@ -159,6 +160,15 @@ describe('planChains / wireChain', () => {
 			...(i >= 4 ? { dependsOn: [`r${i - 4}`] } : {}),
 		}));
 		await expect(new BatchRequestContent(steps).getContent()).rejects.toMatchObject({ name: 'Invalid Dependency' });
+	});
+
+	it("carries the headers every Graph request carries, under the request's own", () => {
+		const wired = wireChain([
+			{ id: '1', method: 'GET', url: '/users/x/messages/y' },
+			{ id: '2', method: 'GET', url: '/users/x/messages/z', headers: { 'X-Own': 'kept' } },
+		]).requests as Array<{ headers?: Record<string, string> }>;
+		for (const request of wired) expect(request.headers ?? {}).toMatchObject(defaultGraphHeaders());
+		expect(wired[1].headers?.['X-Own']).toBe('kept');
 	});
 
 	it('sets Content-Type for bodies', () => {
