@@ -17,7 +17,7 @@ export interface LogEntry {
 	path: string;
 	query: string;
 	status: number;
-	kind: 'token' | 'mi' | 'graph' | 'upload' | 'admin' | 'other';
+	kind: 'token' | 'mi' | 'graph' | 'upload' | 'batch-inner' | 'admin' | 'other';
 	appId?: string;
 	mailbox?: string;
 	grantType?: string;

@@ -1,6 +1,6 @@
 /** Command-line flags of `npm run bench -- [flags]`. */
 
-export const BENCHMARK_IDS = ['bulk', 'list', 'trigger', 'tokens', 'attachment'] as const;
+export const BENCHMARK_IDS = ['bulk', 'list', 'trigger', 'tokens', 'attachment', 'batch'] as const;
 export type BenchmarkId = (typeof BENCHMARK_IDS)[number];
 
 export interface BenchOptions {
@@ -20,7 +20,8 @@ export const USAGE = `Usage: npm run bench -- [--latency MS] [--runs N] [--only 
   --runs N      runs per variant; figures are medians (default 3)
   --only LIST   comma-separated benchmarks to run (default: all)
   --out FILE    JSON results (default bench-results/latest.json)
-  --quick       small sizes (50 sends, 1,000 listed, 200 burst, 100 executions, 10 MB): a smoke test, not figures`;
+  --quick       small sizes (50 sends, 1,000 listed, 200 burst, 100 executions, 10 MB, 20 batched): a smoke test, not figures
+  BENCH_RTT_MS  (environment) client round trip added in front of the emulator for the batch benchmark (default 30)`;
 
 export function parseOptions(argv: string[]): BenchOptions {
 	const options: BenchOptions = {

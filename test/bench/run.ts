@@ -8,6 +8,7 @@ import { loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
 
 import { runAttachment } from './attachment';
+import { runBatch } from './batch';
 import { runBulk } from './bulkSend';
 import { ROOT } from './emulator';
 import { runList } from './list';
@@ -25,6 +26,7 @@ const BENCHMARKS: Record<BenchmarkId, (ctx: BenchContext) => Promise<BenchmarkOu
 	trigger: runTrigger,
 	tokens: runTokens,
 	attachment: runAttachment,
+	batch: runBatch,
 };
 
 async function main() {

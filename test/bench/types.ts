@@ -9,6 +9,7 @@ export interface Scale {
 	tokenExecutions: number;
 	tokenLifetimes: number;
 	attachmentMb: number;
+	batchItems: number;
 }
 
 export const FULL_SCALE: Scale = {
@@ -18,6 +19,7 @@ export const FULL_SCALE: Scale = {
 	tokenExecutions: 1_000,
 	tokenLifetimes: 3,
 	attachmentMb: 100,
+	batchItems: 100,
 };
 
 export const QUICK_SCALE: Scale = {
@@ -27,6 +29,7 @@ export const QUICK_SCALE: Scale = {
 	tokenExecutions: 100,
 	tokenLifetimes: 3,
 	attachmentMb: 10,
+	batchItems: 20,
 };
 
 export interface BenchContext {

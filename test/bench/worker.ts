@@ -1,6 +1,7 @@
 /** Child-process entry: runs one measured task (see workers.ts) and sends its result to the parent. */
 import type { WorkerReply, WorkerRequest } from './workers';
 import { workerTasks as attachment } from './attachment';
+import { workerTasks as batch } from './batch';
 import { workerTasks as bulk } from './bulkSend';
 import { workerTasks as list } from './list';
 import { workerTasks as tokens } from './tokens';
@@ -9,7 +10,7 @@ import type { EmulatorInfo } from '../emulator';
 
 export type WorkerTask = (input: never, info: EmulatorInfo) => Promise<unknown>;
 
-const tasks: Record<string, WorkerTask> = { ...bulk, ...list, ...trigger, ...tokens, ...attachment };
+const tasks: Record<string, WorkerTask> = { ...bulk, ...list, ...trigger, ...tokens, ...attachment, ...batch };
 
 process.once('message', (request: WorkerRequest) => {
 	const reply = (message: WorkerReply) => process.send!(message, () => process.exit(0));

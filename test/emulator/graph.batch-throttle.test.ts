@@ -40,7 +40,7 @@ describe('$batch', () => {
 		expect(atBob.map((m) => m.Subject)).toContain('from batch');
 	});
 
-	test('dependsOn orders requests; a failed dependency gives 424', async () => {
+	test('dependsOn orders a sequential batch; a failed dependency gives 424', async () => {
 		const [id] = (await k.emu.admin<{ Ids: string[] }>('Deliver-Message', { To: ALICE, Subject: 'chain' })).Ids;
 		const r = await k.call('POST', '/$batch', {
 			body: {
@@ -53,7 +53,12 @@ describe('$batch', () => {
 						body: { isRead: true },
 					},
 					{ id: 'b', method: 'GET', url: `/users/${enc(ALICE)}/messages/${enc(id)}?$select=isRead`, dependsOn: ['a'] },
-					{ id: 'c', method: 'GET', url: `/users/${enc(ALICE)}/messages/AAMkADdoesnotexistdoesnotexist=` },
+					{
+						id: 'c',
+						method: 'GET',
+						url: `/users/${enc(ALICE)}/messages/AAMkADdoesnotexistdoesnotexist=`,
+						dependsOn: ['b'],
+					},
 					{ id: 'd', method: 'GET', url: `/users/${enc(ALICE)}/messages`, dependsOn: ['c'] },
 				],
 			},

@@ -1,4 +1,5 @@
-/** Pure parts of the transport: URL building with hostile values, OData escaping, retry rules, batching plans. */
+/** Pure parts of the transport: URL building with hostile values, OData escaping, retry rules, $batch chains. */
+import { BatchRequestContent, type BatchRequestStep } from '@microsoft/microsoft-graph-client';
 import { NodeOperationError, type INode, type INodeExecutionData } from 'n8n-workflow';
 
 import {
@@ -10,7 +11,9 @@ import {
 	normaliseMailbox,
 	odataString,
 	parseRetryAfter,
-	planBatches,
+	defaultGraphHeaders,
+	planChains,
+	wireChain,
 	runForItems,
 	scrubSecrets,
 	userPath,
@@ -133,20 +136,58 @@ describe('retry rules', () => {
 	});
 });
 
-describe('planBatches', () => {
-	const req = (id: string, dependsOn?: string[]) => ({
-		id,
-		method: 'GET' as const,
-		url: `/users/a%40b.com/messages/${id}`,
-		dependsOn,
+describe('planChains / wireChain', () => {
+	const req = (id: string) => ({ id, method: 'GET' as const, url: `/users/a%40b.com/messages/${id}` });
+	const many = (n: number) => Array.from({ length: n }, (_, i) => req(`r${i}`));
+
+	it('cuts into a multiple of 4 chains of even length, at most 20 each, in order', () => {
+		const lengths = (n: number) => planChains(many(n)).map((c) => c.length);
+		expect(lengths(1)).toEqual([1]);
+		expect(lengths(3)).toEqual([1, 1, 1]);
+		expect(lengths(12)).toEqual([3, 3, 3, 3]);
+		expect(lengths(80)).toEqual([20, 20, 20, 20]);
+		expect(lengths(81)).toEqual([11, 11, 11, 11, 11, 11, 11, 4]);
+		expect(lengths(200)).toEqual(Array(11).fill(17).concat([13]));
+		expect(planChains(many(45)).flat()).toEqual(many(45));
+		expect(planChains(many(30), 1).map((c) => c.length)).toEqual([15, 15]);
 	});
-	it('cuts at 20 and keeps dependency chains together', () => {
-		const requests = Array.from({ length: 19 }, (_, i) => req(`a${i}`));
-		requests.push(req('x'), req('y', ['x']));
-		const batches = planBatches(requests);
-		expect(batches.map((b) => b.length)).toEqual([19, 2]);
-		expect(planBatches(Array.from({ length: 45 }, (_, i) => req(`r${i}`))).map((b) => b.length)).toEqual([20, 20, 5]);
-		expect(() => planBatches([req('a', ['missing'])])).toThrow(/unknown request/);
+
+	// Microsoft's library is the judge: every batch the transport sends has a shape BatchRequestContent accepts.
+	it.each([1, 2, 5, 12, 20, 37, 81])('%i requests: every chain is a shape Graph accepts', async (n) => {
+		for (const chain of planChains(many(n))) {
+			const wired = wireChain(chain).requests as Array<{ id: string; url: string; dependsOn?: string[] }>;
+			expect(wired.length).toBeLessThanOrEqual(20);
+			const steps: BatchRequestStep[] = wired.map((r) => ({
+				id: r.id,
+				request: new Request(`https://graph.microsoft.com/v1.0${r.url}`),
+				...(r.dependsOn ? { dependsOn: r.dependsOn } : {}),
+			}));
+			await expect(new BatchRequestContent(steps).getContent()).resolves.toBeDefined();
+		}
+	});
+
+	it('the shape of the 4 lanes used before issue 11 is one the library refuses', async () => {
+		const steps: BatchRequestStep[] = many(6).map((r, i) => ({
+			id: r.id,
+			request: new Request(`https://graph.microsoft.com/v1.0${r.url}`),
+			...(i >= 4 ? { dependsOn: [`r${i - 4}`] } : {}),
+		}));
+		await expect(new BatchRequestContent(steps).getContent()).rejects.toMatchObject({ name: 'Invalid Dependency' });
+	});
+
+	it("carries the headers every Graph request carries, under the request's own", () => {
+		const wired = wireChain([
+			{ id: '1', method: 'GET', url: '/users/x/messages/y' },
+			{ id: '2', method: 'GET', url: '/users/x/messages/z', headers: { 'X-Own': 'kept' } },
+		]).requests as Array<{ headers?: Record<string, string> }>;
+		for (const request of wired) expect(request.headers ?? {}).toMatchObject(defaultGraphHeaders());
+		expect(wired[1].headers?.['X-Own']).toBe('kept');
+	});
+
+	it('sets Content-Type for bodies', () => {
+		const [patch] = wireChain([{ id: '1', method: 'PATCH', url: '/users/x/messages/y', body: { isRead: true } }])
+			.requests as Array<{ headers: Record<string, string> }>;
+		expect(patch.headers['Content-Type']).toBe('application/json');
 	});
 });
 

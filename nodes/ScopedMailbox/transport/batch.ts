@@ -1,18 +1,18 @@
 /**
  * JSON $batch: up to 20 requests per POST. Built by hand rather than with the Graph client's
- * BatchRequestContent: that class takes fetch Request objects with absolute URLs and strips host and version
- * by position, which breaks for a Graph base URL with a path (sovereign/custom endpoints); the wire format is
- * small and documented.
+ * BatchRequestContent, which takes fetch Request objects with absolute URLs and keeps everything after the host:
+ * with a Graph base URL that has a path (a gateway, a custom endpoint) that path would end up in the inner url
+ * (test/emulator/graph.batch-shapes.test.ts). The library is the tests' judge of the shapes sent instead.
  */
 import type { IDataObject, IHttpRequestMethods, NodeApiError } from 'n8n-workflow';
 
 import type { GraphContext } from './client';
 import { graphError, describeIdentity, type ErrorContext } from './errors';
+import { withDefaultGraphHeaders } from './headers';
 import { graphRequest, failureFrom } from './request';
 import { DEFAULT_RETRY_POLICY, parseRetryAfter, sleep, withJitter } from './retry';
 import { normaliseMailbox } from './paths';
 import { MAILBOX_CONCURRENCY } from './limits';
-import { withDefaultGraphHeaders } from './headers';
 
 export const BATCH_MAX = 20;
 
@@ -24,8 +24,6 @@ export interface BatchRequest {
 	url: string;
 	body?: IDataObject;
 	headers?: IDataObject;
-	/** Ids that must succeed first (Graph answers 424 for this one when one failed). Same call only. */
-	dependsOn?: string[];
 	/** Item the request belongs to, for error messages. */
 	itemIndex?: number;
 }
@@ -40,66 +38,56 @@ export interface BatchResult {
 }
 
 export interface BatchOptions {
+	/** Requests to one mailbox (the one Exchange's 4 slots are counted for). */
 	requests: BatchRequest[];
 	mailbox?: string;
 	/** Retries of inner requests Graph throttled (429 / 503 with Retry-After). */
 	maxThrottleRetries?: number;
-	/** Requests per mailbox running at once inside one $batch (default 4, Exchange's limit). */
+	/** $batch calls in flight at once, each running one inner request at a time (default 4, Exchange's limit). */
 	lanesPerMailbox?: number;
 }
 
-/** Groups requests so that each one and everything it depends on travel in the same $batch. */
-export function planBatches(
-	requests: Array<BatchRequest & { id: string }>,
-): Array<Array<BatchRequest & { id: string }>> {
-	const byId = new Map(requests.map((r) => [r.id, r]));
-	const parent = new Map<string, string>(requests.map((r) => [r.id, r.id]));
-	const find = (id: string): string => {
-		let root = id;
-		while (parent.get(root) !== root) root = parent.get(root)!;
-		return root;
-	};
-	for (const request of requests) {
-		for (const dependency of request.dependsOn ?? []) {
-			if (!byId.has(dependency))
-				throw new Error(`$batch request "${request.id}" depends on unknown request "${dependency}"`);
-			parent.set(find(request.id), find(dependency));
-		}
-	}
-	const groups = new Map<string, Array<BatchRequest & { id: string }>>();
-	for (const request of requests) {
-		const root = find(request.id);
-		if (!groups.has(root)) groups.set(root, []);
-		groups.get(root)!.push(request);
-	}
-	const batches: Array<Array<BatchRequest & { id: string }>> = [];
-	let current: Array<BatchRequest & { id: string }> = [];
-	for (const group of groups.values()) {
-		if (group.length > BATCH_MAX)
-			throw new Error(`A chain of ${group.length} dependent $batch requests exceeds ${BATCH_MAX}`);
-		if (current.length + group.length > BATCH_MAX) {
-			batches.push(current);
-			current = [];
-		}
-		current.push(...group);
-	}
-	if (current.length) batches.push(current);
-	return batches;
+type Identified = BatchRequest & { id: string };
+
+/**
+ * Cuts the requests into chains for Graph's sequential shape: as many chains as keep `lanes` $batch calls busy
+ * (a multiple of `lanes`), of even length, at most 20 each, in request order.
+ */
+export function planChains<T>(requests: T[], lanes = MAILBOX_CONCURRENCY): T[][] {
+	if (!requests.length) return [];
+	const width = Math.max(1, lanes);
+	const chains = Math.min(
+		requests.length,
+		Math.ceil(Math.max(width, Math.ceil(requests.length / BATCH_MAX)) / width) * width,
+	);
+	const length = Math.ceil(requests.length / chains);
+	const out: T[][] = [];
+	for (let start = 0; start < requests.length; start += length) out.push(requests.slice(start, start + length));
+	return out;
 }
 
-function wire(request: BatchRequest & { id: string }): IDataObject {
-	// Inner requests do not inherit the envelope's headers: each carries the package's defaults (immutable ids).
-	const headers: IDataObject = withDefaultGraphHeaders(request.headers);
-	if (request.body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) {
-		headers['Content-Type'] = 'application/json';
-	}
+/**
+ * Graph accepts three dependency shapes only (parallel, sequential, all on one); anything else is refused as a
+ * whole. A parallel batch to one mailbox would run 20 requests against Exchange's 4 slots and mostly come back
+ * 429, so each batch is one sequential chain: each request depends on the one before it, one runs at a time,
+ * and 4 batches in flight fill the mailbox's 4 slots.
+ */
+export function wireChain(chain: Identified[]): { requests: IDataObject[] } {
 	return {
-		id: request.id,
-		method: request.method,
-		url: request.url,
-		...(Object.keys(headers).length ? { headers } : {}),
-		...(request.body !== undefined ? { body: request.body } : {}),
-		...(request.dependsOn?.length ? { dependsOn: request.dependsOn } : {}),
+		requests: chain.map((request, position) => {
+			const headers: IDataObject = withDefaultGraphHeaders(request.headers);
+			if (request.body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) {
+				headers['Content-Type'] = 'application/json';
+			}
+			return {
+				id: request.id,
+				method: request.method,
+				url: request.url,
+				...(Object.keys(headers).length ? { headers } : {}),
+				...(request.body !== undefined ? { body: request.body } : {}),
+				...(position > 0 ? { dependsOn: [chain[position - 1].id] } : {}),
+			};
+		}),
 	};
 }
 
@@ -108,32 +96,15 @@ function mailboxOfUrl(url: string): string {
 	return decodeURIComponent(match?.[1] ?? match?.[2] ?? '').toLowerCase();
 }
 
-/**
- * Graph runs a batch's requests concurrently, and Exchange's 4-per-mailbox limit applies to them as to any
- * other: 20 requests to one mailbox would mostly come back 429. So requests without dependencies of their own
- * are put into MAILBOX_CONCURRENCY lanes per mailbox, chained with `dependsOn`. These lane links are ours: a
- * request that got 424 only because its lane predecessor failed is sent again.
- */
-function withLanes(batch: Array<BatchRequest & { id: string }>, lanes: number) {
-	const synthetic = new Map<string, string>();
-	const lastInLane = new Map<string, string[]>();
-	const wired = batch.map((request) => {
-		if (request.dependsOn?.length) return request;
-		const mailbox = mailboxOfUrl(request.url);
-		const queue = lastInLane.get(mailbox) ?? [];
-		lastInLane.set(mailbox, queue);
-		queue.push(request.id);
-		if (queue.length <= lanes) return request;
-		const predecessor = queue[queue.length - 1 - lanes];
-		synthetic.set(request.id, predecessor);
-		return { ...request, dependsOn: [predecessor] };
-	});
-	return { wired, synthetic };
-}
+type InnerResponse = { id: string; status: number; headers?: IDataObject; body?: unknown };
 
-/** Sends the requests in $batch calls of at most 20, retrying throttled inner requests after Retry-After. */
+/**
+ * Sends one mailbox's requests as sequential $batch chains, `lanes` at a time, and sends again what did not run:
+ * inner requests Graph throttled (after the longest Retry-After) and requests that got 424 because the one
+ * before them in the chain failed (that link is ours, not the caller's).
+ */
 export async function graphBatch(this: GraphContext, options: BatchOptions): Promise<BatchResult[]> {
-	const requests = options.requests.map((r, i) => ({ ...r, id: r.id ?? String(i) }));
+	const requests: Identified[] = options.requests.map((r, i) => ({ ...r, id: r.id ?? String(i) }));
 	const ids = new Set<string>();
 	for (const r of requests) {
 		if (ids.has(r.id)) throw new Error(`Duplicate $batch request id "${r.id}"`);
@@ -144,42 +115,58 @@ export async function graphBatch(this: GraphContext, options: BatchOptions): Pro
 	const lanes = Math.max(1, options.lanesPerMailbox ?? MAILBOX_CONCURRENCY);
 	const results = new Map<string, BatchResult>();
 	const signal = this.getExecutionCancelSignal?.();
+	const order = new Map(requests.map((r, i) => [r.id, i]));
+
+	const send = async (chain: Identified[]) =>
+		(await graphRequest.call(this, {
+			method: 'POST',
+			path: '/$batch',
+			body: wireChain(chain),
+			mailbox,
+			idempotent: chain.every((r) => r.method === 'GET'),
+		})) as { responses?: InnerResponse[] };
 
 	let todo = requests;
 	let throttleRounds = 0;
+	let first = true;
 	while (todo.length) {
-		const again: typeof requests = [];
+		// The first request of an execution goes alone (FirstRequestGate in limits.ts, for an expired token): a
+		// whole chain there would keep the other lanes waiting for up to 20 requests, so that call carries one.
+		const chains =
+			first && todo.length > 1 ? [todo.slice(0, 1), ...planChains(todo.slice(1), lanes)] : planChains(todo, lanes);
+		first = false;
+		const answers: Array<{ chain: Identified[]; answer: { responses?: InnerResponse[] } }> = [];
+		let next = 0;
+		// The outer POST holds one of the mailbox's slots (graphRequest), so `lanes` chains run at once at most.
+		await Promise.all(
+			Array.from({ length: Math.min(lanes, chains.length) }, async () => {
+				while (next < chains.length) {
+					const chain = chains[next++];
+					answers.push({ chain, answer: await send(chain) });
+				}
+			}),
+		);
+		const again: Identified[] = [];
 		let waitMs = 0;
-		for (const batch of planBatches(todo)) {
-			const { wired, synthetic } = withLanes(batch, lanes);
-			const idempotent = batch.every((r) => r.method === 'GET');
-			const answer = (await graphRequest.call(this, {
-				method: 'POST',
-				path: '/$batch',
-				body: { requests: wired.map(wire) },
-				mailbox,
-				idempotent,
-			})) as { responses?: Array<{ id: string; status: number; headers?: IDataObject; body?: unknown }> };
+		let throttled = false;
+		for (const { chain, answer } of answers) {
 			const byId = new Map((answer.responses ?? []).map((r) => [r.id, r]));
-			for (const request of batch) {
+			for (const request of chain) {
 				const response = byId.get(request.id);
 				if (!response) continue;
 				const headers = response.headers ?? {};
 				const retryAfter = Object.entries(headers).find(([k]) => k.toLowerCase() === 'retry-after')?.[1] as
 					| string
 					| undefined;
-				const throttled =
+				const isThrottle =
 					response.status === 429 || ((response.status === 503 || response.status === 504) && retryAfter !== undefined);
-				if (throttled && throttleRounds < maxRetries) {
+				if (isThrottle && throttleRounds < maxRetries) {
+					throttled = true;
 					waitMs = Math.max(waitMs, parseRetryAfter(retryAfter) ?? 1000);
 					again.push(request);
 					continue;
 				}
-				// 424 caused by a lane link of ours (or a throttled explicit dependency that goes again): resend.
-				if (
-					response.status === 424 &&
-					(synthetic.has(request.id) || (request.dependsOn ?? []).some((d) => again.some((r) => r.id === d)))
-				) {
+				if (response.status === 424) {
 					again.push(request);
 					continue;
 				}
@@ -187,14 +174,15 @@ export async function graphBatch(this: GraphContext, options: BatchOptions): Pro
 			}
 		}
 		if (!again.length) break;
-		if (waitMs > 0) {
+		if (throttled) {
 			throttleRounds++;
 			if (waitMs > DEFAULT_RETRY_POLICY.maxRetryAfterMs) break;
 			await sleep(withJitter(waitMs), signal);
 		} else if (again.length === todo.length) {
+			// Nothing ran and nothing was throttled: Graph did not answer as documented; do not loop.
 			break;
 		}
-		todo = again;
+		todo = again.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
 	}
 
 	let identity: string | undefined;

@@ -11,7 +11,15 @@ export {
 	type AllPagesResult,
 	type UploadChunkOptions,
 } from './request';
-export { graphBatch, planBatches, BATCH_MAX, type BatchRequest, type BatchResult, type BatchOptions } from './batch';
+export {
+	graphBatch,
+	planChains,
+	wireChain,
+	BATCH_MAX,
+	type BatchRequest,
+	type BatchResult,
+	type BatchOptions,
+} from './batch';
 export { runForItems, type RunForItemsOptions } from './items';
 export {
 	userPath,

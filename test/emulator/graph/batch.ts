@@ -1,7 +1,7 @@
 /**
- * JSON $batch: up to 20 inner requests with relative URLs, run concurrently unless `dependsOn` orders them (so
+ * JSON $batch: 1 to 20 inner requests with relative URLs, run concurrently unless `dependsOn` orders them (so
  * they compete for the mailbox concurrency slots like real ones and can get inner 429s); an inner request whose
- * dependency failed gets 424. The envelope is 200 whatever the inner statuses. Each inner request is logged
+ * dependency failed gets 424. Only Graph's three dependency shapes are accepted (see acceptedShape). The envelope is 200 whatever the inner statuses. Each inner request is logged
  * as kind 'batch-inner'.
  */
 import type { EmulatorContext, EmuResponse } from '../core/context';
@@ -32,9 +32,31 @@ function invalid(message: string): GraphFault {
 	return new GraphFault(400, 'BadRequest', message);
 }
 
+const dependencies = (r: InnerRequest) => r.dependsOn ?? [];
+
+/**
+ * Graph runs only three dependency shapes (JSON batching known issue; the Graph client's
+ * BatchRequestContent.validateDependencies encodes the same rule, and test/emulator/graph.batch-shapes.test.ts
+ * holds the emulator to it): no request depends on another (parallel); each request depends on exactly the one
+ * before it (sequential); or one request has no dependency and every other depends on it alone (same). Anything
+ * else, such as several chains side by side, is refused as a whole.
+ */
+function acceptedShape(requests: InnerRequest[]): boolean {
+	const parallel = requests.every((r) => dependencies(r).length === 0);
+	const sequential = requests.every((r, i) =>
+		i === 0 ? dependencies(r).length === 0 : dependencies(r).length === 1 && dependencies(r)[0] === requests[i - 1].id,
+	);
+	const roots = requests.filter((r) => dependencies(r).length === 0);
+	const same =
+		roots.length === 1 &&
+		requests.every((r) => r === roots[0] || (dependencies(r).length === 1 && dependencies(r)[0] === roots[0].id));
+	return parallel || sequential || same;
+}
+
 function validate(raw: unknown): InnerRequest[] {
 	const requests = (raw as { requests?: unknown })?.requests;
 	if (!Array.isArray(requests)) throw invalid('Invalid batch payload format.');
+	if (!requests.length) throw invalid('The batch request must contain at least one request.');
 	if (requests.length > MAX_BATCH_REQUESTS) {
 		throw invalid(
 			`The number of requests in the batch (${requests.length}) exceeds the limit of ${MAX_BATCH_REQUESTS}.`,
@@ -54,16 +76,16 @@ function validate(raw: unknown): InnerRequest[] {
 			throw invalid(`Request '${r.id}' has a body but no Content-Type header.`);
 		}
 	}
-	const earlier = new Set<string>();
 	for (const r of requests as InnerRequest[]) {
 		if (r.dependsOn !== undefined && !Array.isArray(r.dependsOn))
 			throw invalid(`Request '${r.id}': dependsOn must be an array of request ids.`);
 		for (const dep of r.dependsOn ?? []) {
-			if (!earlier.has(dep))
-				throw invalid(`Request '${r.id}' depends on '${dep}', which is not an earlier request of this batch.`);
+			if (!ids.has(dep) || dep === r.id)
+				throw invalid(`Request '${r.id}' depends on '${dep}', which is not another request of this batch.`);
 		}
-		earlier.add(r.id);
 	}
+	if (!acceptedShape(requests as InnerRequest[]))
+		throw invalid('Batch should be either fully sequential or fully parallel');
 	return requests as InnerRequest[];
 }
 
@@ -164,13 +186,18 @@ export async function handleBatch(ctx: EmulatorContext, call: GraphCall): Promis
 			return toInner(r.id, ctx.graphError(400, 'BadRequest', 'A batch cannot contain another batch.'));
 		return toInner(r.id, await handleGraphCall(ctx, inner));
 	};
+	// Every request is registered before any runs: in the "same" shape the shared dependency may come later.
+	let start!: () => void;
+	const registered = new Promise<void>((resolve) => (start = resolve));
 	const run = async (r: InnerRequest): Promise<InnerResponse> => {
+		await registered;
 		const inner = innerCall(call, r);
 		const response = await answer(r, inner);
 		logInner(ctx, inner, response);
 		return response;
 	};
 	for (const r of requests) results.set(r.id, run(r));
+	start();
 	const responses = await Promise.all(requests.map((r) => results.get(r.id)!));
 	return {
 		status: 200,

@@ -7,9 +7,9 @@ import { encodeQuery } from '../../transport';
 export type ItemOutcome = INodeExecutionData[] | Error;
 
 /**
- * Sends the one-request-per-item operations (Get, Update, Move, Delete) of many items as JSON $batch calls of
- * up to 20 per mailbox, instead of one HTTP request per item. Items whose request cannot be expressed this
- * way (or fails to build) are returned for the single-item path.
+ * Sends the one-request-per-item operations (Get, Update, Move, Delete) of many items as JSON $batch calls per
+ * mailbox (sequential chains of up to 20, 4 in flight: graphBatch), instead of one HTTP request per item. Items
+ * whose request cannot be expressed this way (or fails to build) are returned for the single-item path.
  */
 export async function runBatched(
 	this: IExecuteFunctions,
