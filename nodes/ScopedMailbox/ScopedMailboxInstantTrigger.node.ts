@@ -49,8 +49,10 @@ export class ScopedMailboxInstantTrigger implements INodeType {
 		credentialTest: { scopedMailboxCredentialTest },
 	};
 
+	// n8n stores and sets up a node's webhooks one after the other, in the order above; the subscription is made
+	// from the second one, when both URLs answer (Graph validates both before it creates the subscription).
 	webhookMethods = {
-		default: {
+		setup: {
 			async checkExists(this: IHookFunctions): Promise<boolean> {
 				return await checkExists.call(this);
 			},

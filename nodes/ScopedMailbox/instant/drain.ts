@@ -30,8 +30,13 @@ export async function readNewMessages(this: InstantContext): Promise<INodeExecut
 /** The static data keys the instant trigger shares with the polling code (trigger state) and its own. */
 export const STATE_KEYS = ['scopedMailbox', 'instant'] as const;
 
+/** A plain copy: n8n hands static data out wrapped in change-tracking proxies, which structuredClone refuses. */
+export function plainCopy<T>(value: T): T {
+	return JSON.parse(JSON.stringify(value)) as T;
+}
+
 export function snapshotOf(staticData: IDataObject): IDataObject {
 	const out: IDataObject = {};
-	for (const key of STATE_KEYS) if (staticData[key] !== undefined) out[key] = structuredClone(staticData[key]);
+	for (const key of STATE_KEYS) if (staticData[key] !== undefined) out[key] = plainCopy(staticData[key]);
 	return out;
 }

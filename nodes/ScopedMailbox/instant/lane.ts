@@ -8,7 +8,7 @@
  */
 import type { IDataObject } from 'n8n-workflow';
 
-import { snapshotOf, STATE_KEYS } from './drain';
+import { plainCopy, snapshotOf, STATE_KEYS } from './drain';
 
 interface Lane {
 	tail: Promise<void>;
@@ -54,7 +54,7 @@ export async function inLane<T>(
 		if (lane.latest && lane.latest.gen > genOf(staticData)) {
 			for (const k of STATE_KEYS) {
 				if (lane.latest.data[k] === undefined) delete staticData[k];
-				else staticData[k] = structuredClone(lane.latest.data[k]);
+				else staticData[k] = plainCopy(lane.latest.data[k]);
 			}
 		}
 		const value = await fn();

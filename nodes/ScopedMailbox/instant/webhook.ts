@@ -8,7 +8,13 @@
  *   again, missed only reads; each then reads what is new. Any notification also renews a subscription that
  *   has less than half its lifetime left, and re-creates one Graph no longer has.
  */
-import type { IDataObject, IHookFunctions, IWebhookFunctions, IWebhookResponseData } from 'n8n-workflow';
+import type {
+	IDataObject,
+	IHookFunctions,
+	INodeExecutionData,
+	IWebhookFunctions,
+	IWebhookResponseData,
+} from 'n8n-workflow';
 
 import { asNodeError } from '../trigger/errors';
 import { readNewMessages, type InstantContext } from './drain';
@@ -177,15 +183,22 @@ export async function receive(this: IWebhookFunctions): Promise<IWebhookResponse
 	}
 	res.status(202).end();
 	const lifecycle = items.filter((i) => typeof i.lifecycleEvent === 'string');
-	const run = await inLane(laneKey(this), staticData, lifecycle.length === 0, async () => {
-		const current = loadInstant(staticData);
-		if (!current) return [];
-		if (lifecycle.length) await handleLifecycle.call(this, current, lifecycle);
-		await keepAlive.call(this, current);
-		saveInstant(staticData, current);
-		return await readNewMessages.call(this);
-	});
-	const emitted = run.value ?? [];
+	let emitted: INodeExecutionData[] = [];
+	try {
+		const run = await inLane(laneKey(this), staticData, lifecycle.length === 0, async () => {
+			const current = loadInstant(staticData);
+			if (!current) return [];
+			if (lifecycle.length) await handleLifecycle.call(this, current, lifecycle);
+			await keepAlive.call(this, current);
+			saveInstant(staticData, current);
+			return await readNewMessages.call(this);
+		});
+		emitted = run.value ?? [];
+	} catch (error) {
+		// Graph has its 202 already; nothing was taken, so the next notification (or lifecycle event) reads it again.
+		this.logger.warn(`${LOG} reading after a notification failed: ${(error as Error).message}`);
+		return { noWebhookResponse: true };
+	}
 	return emitted.length ? { noWebhookResponse: true, workflowData: [emitted] } : { noWebhookResponse: true };
 }
 
