@@ -70,6 +70,16 @@ export async function inLane<T>(
 	}
 }
 
+/** Activation leaves its state here, so requests it triggers in this process see it before n8n saves it. */
+export function rememberLane(key: string, staticData: IDataObject): void {
+	let lane = lanes.get(key);
+	if (!lane) {
+		lane = { tail: Promise.resolve(), waiting: 0 };
+		lanes.set(key, lane);
+	}
+	lane.latest = { gen: genOf(staticData), data: snapshotOf(staticData) };
+}
+
 /** Activation and deactivation start over: what this process remembered of the node is dropped. */
 export function forgetLane(key: string): void {
 	lanes.delete(key);

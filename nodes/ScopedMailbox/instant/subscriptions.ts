@@ -166,11 +166,14 @@ export async function subscriptionExists(this: InstantContext, mailbox: string, 
 	}
 }
 
-export async function deleteSubscription(this: InstantContext, mailbox: string, id: string): Promise<void> {
+/** False when Graph no longer had it. */
+export async function deleteSubscription(this: InstantContext, mailbox: string, id: string): Promise<boolean> {
 	try {
 		await graphRequest.call(this, { method: 'DELETE', path: `/subscriptions/${encodeURIComponent(id)}`, mailbox });
+		return true;
 	} catch (error) {
 		if (statusOf(error) !== 404) throw asNodeError(this.getNode(), error);
+		return false;
 	}
 }
 

@@ -18,7 +18,7 @@ import type {
 
 import { asNodeError } from '../trigger/errors';
 import { readNewMessages, type InstantContext } from './drain';
-import { forgetLane, inLane, newestStaticData } from './lane';
+import { forgetLane, inLane, newestStaticData, rememberLane } from './lane';
 import {
 	createSubscription,
 	deleteSubscription,
@@ -81,7 +81,7 @@ export async function checkExists(this: IHookFunctions): Promise<boolean> {
 export async function create(this: IHookFunctions): Promise<boolean> {
 	forgetLane(laneKey(this));
 	const staticData = this.getWorkflowStaticData('node');
-	const { mailbox, folders } = watched.call(this);
+	const { mailbox, folders, keys } = watched.call(this);
 	const old = loadInstant(staticData);
 	for (const sub of old?.subscriptions ?? []) {
 		try {
@@ -102,12 +102,24 @@ export async function create(this: IHookFunctions): Promise<boolean> {
 			`${LOG} the webhook URL ${state.notificationUrl} is not HTTPS; Microsoft Graph accepts only HTTPS notification URLs (set WEBHOOK_URL)`,
 		);
 	}
+	// The baseline comes first: mail that arrives from here on is new, whether or not its notification is
+	// answered before n8n has saved this activation. "Include Unread Existing Mail" leaves the baseline to the
+	// first notification instead, which can emit those messages (activation cannot).
+	// Folders already read before (a re-activation) keep their cursor: the first notification then brings the mail
+	// that came while the workflow was inactive, as the polling trigger's next poll would.
+	const options = this.getNodeParameter('options', {}) as IDataObject;
+	const cursors = (staticData.scopedMailbox as IDataObject | undefined)?.folders as IDataObject | undefined;
+	const fresh = keys.some((key) => (cursors?.[key] as IDataObject | undefined)?.phase !== 'live');
+	if (this.getMode() !== 'manual' && options.includeUnreadExisting !== true && fresh) await readNewMessages.call(this);
 	// Saved before the first create: Graph validates the URL while the create is under way.
 	saveInstant(staticData, state);
 	try {
 		for (const folder of folders) {
 			const sub = await createSubscription.call(this, mailbox, folder, state);
 			state.subscriptions.push(sub);
+			saveInstant(staticData, state);
+			// Notifications can come before n8n has saved the activation: this process answers them from here.
+			rememberLane(laneKey(this), staticData);
 			this.logger.info(
 				`${LOG} subscribed to new mail in ${mailbox} folder ${folder} (subscription ${sub.id}, expires ${new Date(sub.expiresAt).toISOString()})`,
 			);
@@ -115,13 +127,9 @@ export async function create(this: IHookFunctions): Promise<boolean> {
 	} catch (error) {
 		for (const sub of state.subscriptions) await deleteSubscription.call(this, mailbox, sub.id).catch(() => {});
 		saveInstant(staticData, undefined);
+		forgetLane(laneKey(this));
 		throw asNodeError(this.getNode(), error);
 	}
-	saveInstant(staticData, state);
-	// Baseline now, so mail arriving from here on is new. "Include Unread Existing Mail" instead leaves it to the
-	// first notification, which can emit those messages (activation cannot).
-	const options = this.getNodeParameter('options', {}) as IDataObject;
-	if (this.getMode() !== 'manual' && options.includeUnreadExisting !== true) await readNewMessages.call(this);
 	return true;
 }
 
@@ -138,8 +146,12 @@ export async function remove(this: IHookFunctions): Promise<boolean> {
 	}
 	for (const sub of state.subscriptions) {
 		try {
-			await deleteSubscription.call(this, mailbox ?? '', sub.id);
-			this.logger.info(`${LOG} deleted subscription ${sub.id}`);
+			const existed = await deleteSubscription.call(this, mailbox ?? '', sub.id);
+			this.logger.info(
+				existed
+					? `${LOG} deleted subscription ${sub.id}`
+					: `${LOG} subscription ${sub.id} was already gone from Microsoft Graph`,
+			);
 		} catch (error) {
 			this.logger.warn(`${LOG} could not delete subscription ${sub.id}: ${(error as Error).message}`);
 		}
