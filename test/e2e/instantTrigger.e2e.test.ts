@@ -268,7 +268,9 @@ describeE2e('instant trigger in a real n8n over HTTPS', () => {
 			// restart, so the next activation is where it is noticed and the subscription made again.
 			await emulator.admin('Remove-Subscription', { Id: sub.Id, Notify: false });
 			await n8n.deactivate(WORKFLOW);
-			expect(n8n.logs()).toMatch(new RegExp(`subscription ${sub.Id} was already gone from Microsoft Graph`));
+			await until('the deactivation', async () =>
+				new RegExp(`subscription ${sub.Id} was already gone from Microsoft Graph`).test(n8n.logs()),
+			);
 			await n8n.activate(WORKFLOW);
 			const again = await until('a re-created subscription', async () => {
 				const now = await subscriptions();

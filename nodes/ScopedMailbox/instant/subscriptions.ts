@@ -4,7 +4,7 @@
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 
-import { NodeApiError, type IDataObject } from 'n8n-workflow';
+import { NodeApiError, NodeOperationError, type IDataObject } from 'n8n-workflow';
 
 import { readConfig } from '../trigger/config';
 import { asNodeError } from '../trigger/errors';
@@ -89,6 +89,11 @@ function maximumFrom(error: unknown): number | undefined {
 	return m ? Number(m[1]) : undefined;
 }
 
+/** A little under Graph's maximum, so the time the request takes cannot push it over. */
+function belowMaximum(max: number): number {
+	return max - Math.min(5, max * 0.1);
+}
+
 export async function createSubscription(
 	this: InstantContext,
 	mailbox: string,
@@ -117,11 +122,20 @@ export async function createSubscription(
 		})) as IDataObject;
 	let created: IDataObject;
 	try {
-		created = await post(REQUESTED_LIFETIME_MINUTES);
+		try {
+			created = await post(REQUESTED_LIFETIME_MINUTES);
+		} catch (error) {
+			const max = maximumFrom(error);
+			if (statusOf(error) !== 400 || !max) throw asNodeError(this.getNode(), error);
+			created = await post(belowMaximum(max));
+		}
 	} catch (error) {
-		const max = maximumFrom(error);
-		if (statusOf(error) !== 400 || !max || max <= 10) throw asNodeError(this.getNode(), error);
-		created = await post(max - 5);
+		if (delegated && statusOf(error) === 403) {
+			throw new NodeOperationError(this.getNode(), `Could not subscribe to ${mailbox}: ${DELEGATED_HINT}`, {
+				description: textOf(error),
+			});
+		}
+		throw asNodeError(this.getNode(), error);
 	}
 	return { id: String(created.id), folder, expiresAt: Date.parse(String(created.expirationDateTime)) };
 }
@@ -145,8 +159,8 @@ export async function renewSubscription(
 			renewed = await patch(REQUESTED_LIFETIME_MINUTES);
 		} catch (error) {
 			const max = maximumFrom(error);
-			if (statusOf(error) !== 400 || !max || max <= 10) throw asNodeError(this.getNode(), error);
-			renewed = await patch(max - 5);
+			if (statusOf(error) !== 400 || !max) throw asNodeError(this.getNode(), error);
+			renewed = await patch(belowMaximum(max));
 		}
 		sub.expiresAt = Date.parse(String(renewed.expirationDateTime));
 		return 'renewed';
