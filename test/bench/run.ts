@@ -9,6 +9,7 @@ import { dirname, resolve } from 'node:path';
 
 import { runAttachment } from './attachment';
 import { runBulk } from './bulkSend';
+import { runInstant } from './instant';
 import { ROOT } from './emulator';
 import { runList } from './list';
 import { describeMachine, machineInfo } from './machine';
@@ -25,6 +26,7 @@ const BENCHMARKS: Record<BenchmarkId, (ctx: BenchContext) => Promise<BenchmarkOu
 	trigger: runTrigger,
 	tokens: runTokens,
 	attachment: runAttachment,
+	instant: runInstant,
 };
 
 async function main() {
