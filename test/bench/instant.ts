@@ -6,7 +6,10 @@
  * 3. a quiet mailbox over several subscription lifetimes (lifetimes shortened, see docs/benchmarks.md): the
  *    subscription is alive after it and the next mail starts the workflow.
  */
-import { startEmulatorProcess, startN8n, sleep, type N8nServer } from '../e2e/n8nServer';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { REPO_ROOT, startEmulatorProcess, startN8n, sleep, type N8nServer } from '../e2e/n8nServer';
 import { instantTriggerWorkflow, managedIdentityCredential, triggerWorkflow } from '../e2e/templates';
 import { figure, type BenchContext, type BenchmarkOutcome, type Check } from './types';
 
@@ -49,8 +52,12 @@ const p95 = (values: number[]) => {
 export async function runInstant(ctx: BenchContext): Promise<BenchmarkOutcome> {
 	const begin = Date.now();
 	const log = ctx.log;
-	const emulator = await startEmulatorProcess('all', { log: () => {} });
-	const n8n = await startN8n({ emulator, https: true, log: () => {} });
+	mkdirSync(join(REPO_ROOT, 'test', '.tmp'), { recursive: true });
+	const logFile = join(REPO_ROOT, 'test', '.tmp', 'bench-instant-n8n.log');
+	writeFileSync(logFile, '');
+	const fileLog = (line: string) => appendFileSync(logFile, `${new Date().toISOString()} ${line}\n`);
+	const emulator = await startEmulatorProcess('all', { log: fileLog });
+	const n8n = await startN8n({ emulator, https: true, log: fileLog });
 	const checks: Check[] = [];
 	const notes: string[] = [];
 	const runs: Record<string, unknown[]> = {};
@@ -66,9 +73,15 @@ export async function runInstant(ctx: BenchContext): Promise<BenchmarkOutcome> {
 		await n8n.activate(POLLING);
 		const until = async (what: string, fn: () => Promise<boolean>, ms: number) => {
 			const deadline = Date.now() + ms;
-			while (!(await fn())) {
+			for (;;) {
+				try {
+					if (await fn()) return;
+				} catch (error) {
+					// n8n busy or restarting: ask again
+					fileLog(`bench: ${what}: ${(error as Error).message}`);
+				}
 				if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-				await sleep(500);
+				await sleep(1000);
 			}
 		};
 		await until('the subscription', async () => (await emulator.admin<any[]>('Get-Subscriptions')).length > 0, 60_000);
