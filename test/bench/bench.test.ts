@@ -20,7 +20,7 @@ describe('bench flags', () => {
 		expect(parseOptions([])).toMatchObject({
 			latencyMs: 100,
 			runs: 3,
-			only: ['bulk', 'list', 'trigger', 'tokens', 'attachment', 'batch'],
+			only: ['bulk', 'list', 'trigger', 'tokens', 'attachment', 'batch', 'instant'],
 			quick: false,
 		});
 	});

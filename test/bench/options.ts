@@ -1,6 +1,6 @@
 /** Command-line flags of `npm run bench -- [flags]`. */
 
-export const BENCHMARK_IDS = ['bulk', 'list', 'trigger', 'tokens', 'attachment', 'batch'] as const;
+export const BENCHMARK_IDS = ['bulk', 'list', 'trigger', 'tokens', 'attachment', 'batch', 'instant'] as const;
 export type BenchmarkId = (typeof BENCHMARK_IDS)[number];
 
 export interface BenchOptions {

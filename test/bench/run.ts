@@ -10,6 +10,7 @@ import { dirname, resolve } from 'node:path';
 import { runAttachment } from './attachment';
 import { runBatch } from './batch';
 import { runBulk } from './bulkSend';
+import { runInstant } from './instant';
 import { ROOT } from './emulator';
 import { runList } from './list';
 import { describeMachine, machineInfo } from './machine';
@@ -27,6 +28,7 @@ const BENCHMARKS: Record<BenchmarkId, (ctx: BenchContext) => Promise<BenchmarkOu
 	tokens: runTokens,
 	attachment: runAttachment,
 	batch: runBatch,
+	instant: runInstant,
 };
 
 async function main() {

@@ -29,9 +29,10 @@ import { request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { EmulatorInfo } from '../emulator/index';
+import { ensureCa, issueServerCertificate } from '../emulator/core/tls';
 import { ensureN8n, npmEnv, type N8nInstall } from './install-n8n';
 
 export const REPO_ROOT = resolve(__dirname, '..', '..');
@@ -369,6 +370,13 @@ export interface N8nServerOptions {
 	keepUserFolder?: boolean;
 	/** Build, pack and install this package into n8n (default true; false only to check n8n itself). */
 	withPackage?: boolean;
+	/**
+	 * Serve n8n (UI, REST and webhooks) over HTTPS with a certificate from the emulator's test CA
+	 * (N8N_PROTOCOL=https, N8N_SSL_KEY, N8N_SSL_CERT) and set WEBHOOK_URL to it, as Graph's notifications need.
+	 */
+	https?: boolean;
+	/** More environment for the n8n server (e.g. N8N_LOG_LEVEL). */
+	env?: Record<string, string>;
 }
 
 export interface ExecutionResult {
@@ -401,6 +409,9 @@ export interface N8nServer {
 	/** A raw request to n8n (path or absolute URL) carrying the owner's session cookie; redirects are not followed. */
 	fetchAsOwner(pathOrUrl: string, init?: RequestInit): Promise<Response>;
 	activate(workflowId: string): Promise<void>;
+	deactivate(workflowId: string): Promise<void>;
+	/** Stops the n8n server and starts it again on the same database and port (what a restart does). */
+	restart(): Promise<void>;
 	/** Execution summaries of a workflow, newest first. */
 	executions(workflowId: string): Promise<any[]>;
 	/** One execution with its run data. */
@@ -463,6 +474,22 @@ export async function startN8n(options: N8nServerOptions): Promise<N8nServer> {
 		password: `Demo-${randomBytes(6).toString('hex')}`,
 	};
 	const { info } = options.emulator;
+	const protocol = options.https ? 'https' : 'http';
+	const url = `${protocol}://localhost:${port}`;
+	const tlsEnv: NodeJS.ProcessEnv = {};
+	if (options.https) {
+		const certificate = issueServerCertificate(ensureCa(dirname(info.caCertPath)), ['localhost', '127.0.0.1']);
+		const keyPath = join(userFolder, 'n8n-tls.key.pem');
+		const certPath = join(userFolder, 'n8n-tls.cert.pem');
+		writeFileSync(keyPath, certificate.keyPem, { mode: 0o600 });
+		writeFileSync(certPath, certificate.certPem);
+		Object.assign(tlsEnv, {
+			N8N_PROTOCOL: 'https',
+			N8N_SSL_KEY: keyPath,
+			N8N_SSL_CERT: certPath,
+			WEBHOOK_URL: `${url}/`,
+		});
+	}
 
 	const baseEnv: NodeJS.ProcessEnv = {
 		...cleanEnv(),
@@ -482,12 +509,13 @@ export async function startN8n(options: N8nServerOptions): Promise<N8nServer> {
 		N8N_PORT: String(port),
 		N8N_LISTEN_ADDRESS: options.listenAddress ?? '127.0.0.1',
 		N8N_HOST: 'localhost',
-		N8N_EDITOR_BASE_URL: `http://localhost:${port}`,
+		N8N_EDITOR_BASE_URL: url,
 		GENERIC_TIMEZONE: 'UTC',
 		N8N_LOG_LEVEL: 'info',
 		// The App Service managed-identity environment n8n would have when hosted there.
 		IDENTITY_ENDPOINT: info.appServiceEndpoint,
 		IDENTITY_HEADER: info.identityHeader,
+		...tlsEnv,
 	};
 
 	if (tarball) await time('installPackage', () => installPackageIntoN8n(tarball, userFolder, npmEnv(cleanEnv())));
@@ -500,23 +528,27 @@ export async function startN8n(options: N8nServerOptions): Promise<N8nServer> {
 		N8N_INSTANCE_OWNER_FIRST_NAME: 'Demo',
 		N8N_INSTANCE_OWNER_LAST_NAME: 'Owner',
 		N8N_INSTANCE_OWNER_PASSWORD_HASH: bcryptHash(install, owner.password),
+		...options.env,
 	};
 
 	let output = '';
-	const child = spawn(install.nodeBin, [install.n8nBin, 'start'], {
-		cwd: userFolder,
-		env: serverEnv,
-		stdio: ['ignore', 'pipe', 'pipe'],
-	});
-	killOnExit(child);
 	const collect = (chunk: Buffer) => {
 		// Bounded: the demo may keep n8n running for hours.
 		output = (output + chunk).slice(-4_000_000);
 		for (const line of String(chunk).split('\n')) if (line.trim()) log(`n8n | ${line}`);
 	};
-	child.stdout!.on('data', collect);
-	child.stderr!.on('data', collect);
-	const url = `http://localhost:${port}`;
+	const spawnServer = () => {
+		const started = spawn(install.nodeBin, [install.n8nBin, 'start'], {
+			cwd: userFolder,
+			env: serverEnv,
+			stdio: ['ignore', 'pipe', 'pipe'],
+		});
+		killOnExit(started);
+		started.stdout!.on('data', collect);
+		started.stderr!.on('data', collect);
+		return started;
+	};
+	let child = spawnServer();
 
 	const waitReady = async () => {
 		const deadline = Date.now() + 180_000;
@@ -638,6 +670,15 @@ export async function startN8n(options: N8nServerOptions): Promise<N8nServer> {
 		async activate(workflowId) {
 			const workflow = await rest<{ versionId: string }>('GET', `/workflows/${workflowId}`);
 			await rest('POST', `/workflows/${workflowId}/activate`, { versionId: workflow.versionId });
+		},
+		async deactivate(workflowId) {
+			await rest('POST', `/workflows/${workflowId}/deactivate`, {});
+		},
+		async restart() {
+			await stopChild(child, 20_000);
+			cookie = undefined;
+			child = spawnServer();
+			await waitReady();
 		},
 		async executions(workflowId) {
 			const filter = encodeURIComponent(JSON.stringify({ workflowId }));

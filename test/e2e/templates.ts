@@ -8,6 +8,7 @@ import { PACKAGE_NAME } from './n8nServer';
 
 export const ACTION_TYPE = `${PACKAGE_NAME}.scopedMailbox`;
 export const TRIGGER_TYPE = `${PACKAGE_NAME}.scopedMailboxTrigger`;
+export const INSTANT_TRIGGER_TYPE = `${PACKAGE_NAME}.scopedMailboxInstantTrigger`;
 
 export const CREDENTIAL_TYPES = {
 	appApi: 'scopedMailboxAppApi',
@@ -306,4 +307,21 @@ export function triggerWorkflow(
 		connections: { 'New Mail': { main: [[{ node: 'Received', type: 'main', index: 0 }]] } },
 		settings: { executionOrder: 'v1', saveDataSuccessExecution: 'all', saveDataErrorExecution: 'all' },
 	};
+}
+
+/** The same workflow started by the instant trigger: no poll times; a webhookId gives its webhook paths. */
+export function instantTriggerWorkflow(
+	id: string,
+	name: string,
+	credential: CredentialJson,
+	mailbox: string,
+	webhookId: string,
+	parameters: Record<string, unknown> = {},
+): WorkflowJson {
+	const workflow = triggerWorkflow(id, name, credential, mailbox, parameters);
+	const trigger = workflow.nodes[0];
+	trigger.type = INSTANT_TRIGGER_TYPE;
+	delete trigger.parameters.pollTimes;
+	(trigger as NodeJson & { webhookId?: string }).webhookId = webhookId;
+	return workflow;
 }

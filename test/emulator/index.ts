@@ -25,6 +25,7 @@ import type { EmulatorState } from './core/state';
 import { ensureCa, issueServerCertificate, type ServerCertificate } from './core/tls';
 import { registerExchange } from './exchange';
 import { registerGraph } from './graph';
+import { registerSubscriptions } from './graph/subscriptions';
 import { registerIdentity } from './identity';
 
 export type { Scenario, LoadedScenario } from './core/scenario';
@@ -140,6 +141,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<EmulatorHand
 		graphBaseUrl: () => httpsBase,
 	});
 	registerGraph(context);
+	const subscriptions = registerSubscriptions(context, () => ca.certPath);
 	registerExchange(context);
 
 	for (const seed of seeds) {
@@ -183,6 +185,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<EmulatorHand
 		async close() {
 			if (closed) return;
 			closed = true;
+			subscriptions.stop();
 			await Promise.all([closeServer(https), closeServer(http)]);
 			if (certificateDir) rmSync(certificateDir, { recursive: true, force: true });
 		},

@@ -38,6 +38,19 @@ interface SideState {
 const MAX_TOMBSTONES = 50_000;
 const side = new WeakMap<MailboxStore, SideState>();
 
+/** Told of every message that appears in a folder (insert, move, copy): change notifications listen here. */
+export type MessageCreatedListener = (store: MailboxStore, msg: StoredMessage) => void;
+const createdListeners = new Set<MessageCreatedListener>();
+
+export function onMessageCreated(listener: MessageCreatedListener): () => void {
+	createdListeners.add(listener);
+	return () => createdListeners.delete(listener);
+}
+
+function announce(store: MailboxStore, msg: StoredMessage): void {
+	for (const listener of createdListeners) listener(store, msg);
+}
+
 export function sideOf(store: MailboxStore): SideState {
 	let s = side.get(store);
 	if (!s) {
@@ -180,6 +193,7 @@ export function insertMessage(
 	};
 	store.messages.set(msg.id, msg);
 	sideOf(store).createdVersion.set(msg.id, version);
+	announce(store, msg);
 	return msg;
 }
 
@@ -254,6 +268,7 @@ export function moveMessage(store: MailboxStore, msg: StoredMessage, folderId: s
 	s.createdVersion.set(moved.id, version);
 	s.immutable.set(moved.id, imm);
 	s.byImmutable.set(imm, moved.id);
+	announce(store, moved);
 	return moved;
 }
 
@@ -276,6 +291,7 @@ export function copyMessage(
 	};
 	store.messages.set(copy.id, copy);
 	sideOf(store).createdVersion.set(copy.id, version);
+	announce(store, copy);
 	return copy;
 }
 
