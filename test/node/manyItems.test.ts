@@ -33,7 +33,7 @@ async function lastSeq(): Promise<number> {
 const COUNT = 12;
 
 it('runs Get, Update, Move and Delete on 12 items of one mailbox: every item done once, nothing refused or throttled', async () => {
-	const { Ids: ids } = await world.emu.admin<{ Ids: string[] }>('Deliver-Message', {
+	const { ImmutableIds: ids } = await world.emu.admin<{ ImmutableIds: string[] }>('Deliver-Message', {
 		To: SUPPORT,
 		Subject: 'Twelve of one mailbox',
 		Count: COUNT,
@@ -90,7 +90,7 @@ it('runs Get, Update, Move and Delete on 12 items of one mailbox: every item don
 });
 
 it('an item that fails in the middle of a chain fails alone: the rest of its chain (424) is sent again', async () => {
-	const { Ids: ids } = await world.emu.admin<{ Ids: string[] }>('Deliver-Message', {
+	const { ImmutableIds: ids } = await world.emu.admin<{ ImmutableIds: string[] }>('Deliver-Message', {
 		To: SUPPORT,
 		Subject: 'One bad among twelve',
 		Count: COUNT,

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ICredentialDataDecryptedObject, IHttpRequestHelper } from 'n8n-workflow';
 import { acquireToken, type AcquiredToken } from './acquire';
 import { sendWithHttpRequest } from './network';
+import { describeAccessToken } from './tokenClaims';
 
 /**
  * The credential types' preAuthentication: n8n runs it when the hidden expirable `accessToken` is empty or a
@@ -61,7 +62,10 @@ async function sharedAcquisition(
 	if (known) {
 		if (!known.token) return await known.promise;
 		// The caller holding the very token we handed out was refused with it (401) or saw it expire: get a new one.
-		if (known.token.accessToken !== presented && Date.now() < known.reusableUntil) return known.token;
+		// A caller refused with another process's token gets ours only if ours outlives the refused one; otherwise
+		// ours is no better (same age or older) and would be refused too.
+		if (known.token.accessToken !== presented && Date.now() < known.reusableUntil && outlives(known.token, presented))
+			return known.token;
 		acquisitions.delete(key);
 	}
 	const entry: Acquisition = { promise: acquire(), reusableUntil: 0 };
@@ -79,6 +83,13 @@ async function sharedAcquisition(
 		// eslint-disable-next-line @n8n/community-nodes/require-node-api-error -- acquireToken's ScopedMailboxAuthError, which n8n maps
 		throw error;
 	}
+}
+
+function outlives(token: AcquiredToken, presented: string): boolean {
+	if (!presented) return true;
+	const refusedUntil = describeAccessToken(presented)?.expiresOn?.getTime();
+	const ours = token.expiresOn?.getTime();
+	return refusedUntil !== undefined && ours !== undefined && ours > refusedUntil;
 }
 
 /** For tests: forget shared acquisitions (a fresh process). */

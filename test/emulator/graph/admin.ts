@@ -16,6 +16,7 @@ import {
 	touch,
 } from './store';
 import { flushOutbound, outboundBacklog } from './send';
+import { concurrencyPeaks } from './throttle';
 
 function mailboxOf(ctx: EmulatorContext, ref: unknown, param = 'Mailbox'): Mailbox {
 	if (typeof ref !== 'string' || !ref) throw new AdminError(`Parameter ${param} is required`);
@@ -189,6 +190,8 @@ export function registerMailAdmin(ctx: EmulatorContext): void {
 			.sort(byNewest)
 			.map((m) => adminView(store, m));
 	});
+	// Keys are `appId|mailboxId`; Reset: true starts a new measurement.
+	ctx.admin.register('Get-ConcurrencyPeak', (body) => concurrencyPeaks(ctx, body?.Reset === true));
 	ctx.admin.register('Get-OutboundQueue', (body) => {
 		const mailbox = body?.Mailbox !== undefined ? mailboxOf(ctx, body.Mailbox) : undefined;
 		const backlog = outboundBacklog(ctx, mailbox?.id);

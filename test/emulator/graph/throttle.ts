@@ -7,6 +7,8 @@ import type { EmulatorContext } from '../core/context';
 
 interface Counter {
 	inFlight: number;
+	/** Most requests this app had in flight against this mailbox at once (tests read it instead of timing). */
+	peakInFlight: number;
 	windowStart: number;
 	count: number;
 }
@@ -23,7 +25,7 @@ export function admit(ctx: EmulatorContext, appId: string, mailboxId: string): A
 	const key = `${appId.toLowerCase()}|${mailboxId.toLowerCase()}`;
 	let c = byKey.get(key);
 	const now = ctx.clock.now();
-	if (!c) byKey.set(key, (c = { inFlight: 0, windowStart: now, count: 0 }));
+	if (!c) byKey.set(key, (c = { inFlight: 0, peakInFlight: 0, windowStart: now, count: 0 }));
 	if (now - c.windowStart >= 600_000 || now < c.windowStart) {
 		c.windowStart = now;
 		c.count = 0;
@@ -37,6 +39,7 @@ export function admit(ctx: EmulatorContext, appId: string, mailboxId: string): A
 		return { ok: false, status: 429, message: 'Application is over its RequestLimit limit.', retryAfter };
 	}
 	c.inFlight += 1;
+	c.peakInFlight = Math.max(c.peakInFlight, c.inFlight);
 	c.count += 1;
 	const counter = c;
 	let released = false;
@@ -48,4 +51,14 @@ export function admit(ctx: EmulatorContext, appId: string, mailboxId: string): A
 			counter.inFlight -= 1;
 		},
 	};
+}
+
+/** Peak concurrent requests per app and mailbox since the last reset; `reset` starts counting anew. */
+export function concurrencyPeaks(ctx: EmulatorContext, reset = false): Record<string, number> {
+	const out: Record<string, number> = {};
+	for (const [key, c] of counters.get(ctx) ?? []) {
+		out[key] = c.peakInFlight;
+		if (reset) c.peakInFlight = c.inFlight;
+	}
+	return out;
 }
