@@ -63,13 +63,15 @@ interface Run {
 export function runCommand(
 	cmd: string,
 	args: string[],
-	options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+	options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; uid?: number; gid?: number } = {},
 ): Promise<Run> {
 	return new Promise((resolveRun, reject) => {
 		const child = spawn(cmd, args, {
 			cwd: options.cwd ?? REPO_ROOT,
 			env: options.env ?? process.env,
 			stdio: ['ignore', 'pipe', 'pipe'],
+			uid: options.uid,
+			gid: options.gid,
 		});
 		let stdout = '';
 		let stderr = '';
@@ -369,6 +371,30 @@ export interface N8nServerOptions {
 	keepUserFolder?: boolean;
 	/** Build, pack and install this package into n8n (default true; false only to check n8n itself). */
 	withPackage?: boolean;
+	/** PostgreSQL instead of sqlite: queue mode needs one database that main and every worker share. */
+	postgres?: { host: string; port: number; user: string; database: string; password?: string };
+	/**
+	 * Queue mode: main (`n8n start`, EXECUTIONS_MODE=queue) puts executions into Bull's queue in this Redis and
+	 * `workers` processes of `n8n worker --concurrency=N` run them. All share the user folder, so every process
+	 * loads the package installed in it, as every worker of a real deployment needs it.
+	 */
+	queue?: { redis: { host: string; port: number }; workers: number; concurrency?: number };
+	/** More environment for every n8n process (main, workers, CLI commands). */
+	env?: Record<string, string>;
+}
+
+/** One n8n process (main or a worker). */
+export interface N8nProcess {
+	name: string;
+	pid: number;
+	/** What this process printed. */
+	logs(): string;
+	alive(): boolean;
+	/** Sends the signal and resolves when the process has exited. */
+	kill(signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+	/** SIGTERM, then SIGKILL after the grace time. */
+	stop(graceMs?: number): Promise<void>;
+	exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
 export interface ExecutionResult {
@@ -387,8 +413,16 @@ export interface N8nServer {
 	userFolder: string;
 	install: N8nInstall;
 	timings: Record<string, number>;
-	/** Everything n8n printed so far. */
+	/** Everything n8n printed so far (every process; worker lines start with `[worker-N] `). */
 	logs(): string;
+	/** The current main process (a new one after restartMain). */
+	readonly main: N8nProcess;
+	/** Queue-mode workers started so far (killed ones included; check alive()). */
+	workers: N8nProcess[];
+	/** Starts one more `n8n worker` on the same database, Redis and user folder. */
+	startWorker(): Promise<N8nProcess>;
+	/** Stops main with the signal, then starts it again on the same database and waits until it is ready. */
+	restartMain(signal?: NodeJS.Signals): Promise<void>;
 	/** Runs an n8n CLI command against the same database. */
 	cli(args: string[], options?: { timeoutMs?: number }): Promise<Run>;
 	importCredentials(credentials: object[]): Promise<void>;
@@ -488,6 +522,24 @@ export async function startN8n(options: N8nServerOptions): Promise<N8nServer> {
 		// The App Service managed-identity environment n8n would have when hosted there.
 		IDENTITY_ENDPOINT: info.appServiceEndpoint,
 		IDENTITY_HEADER: info.identityHeader,
+		...(options.postgres
+			? {
+					DB_TYPE: 'postgresdb',
+					DB_POSTGRESDB_HOST: options.postgres.host,
+					DB_POSTGRESDB_PORT: String(options.postgres.port),
+					DB_POSTGRESDB_USER: options.postgres.user,
+					DB_POSTGRESDB_PASSWORD: options.postgres.password ?? '',
+					DB_POSTGRESDB_DATABASE: options.postgres.database,
+				}
+			: {}),
+		...(options.queue
+			? {
+					EXECUTIONS_MODE: 'queue',
+					QUEUE_BULL_REDIS_HOST: options.queue.redis.host,
+					QUEUE_BULL_REDIS_PORT: String(options.queue.redis.port),
+				}
+			: {}),
+		...options.env,
 	};
 
 	if (tarball) await time('installPackage', () => installPackageIntoN8n(tarball, userFolder, npmEnv(cleanEnv())));
@@ -503,40 +555,109 @@ export async function startN8n(options: N8nServerOptions): Promise<N8nServer> {
 	};
 
 	let output = '';
-	const child = spawn(install.nodeBin, [install.n8nBin, 'start'], {
-		cwd: userFolder,
-		env: serverEnv,
-		stdio: ['ignore', 'pipe', 'pipe'],
-	});
-	killOnExit(child);
-	const collect = (chunk: Buffer) => {
-		// Bounded: the demo may keep n8n running for hours.
-		output = (output + chunk).slice(-4_000_000);
-		for (const line of String(chunk).split('\n')) if (line.trim()) log(`n8n | ${line}`);
+	const collect = (prefix: string) => (chunk: Buffer) => {
+		const text = String(chunk);
+		// Bounded: the demo may keep n8n running for hours. Worker lines carry their name.
+		output = (output + (prefix ? text.replace(/^(?=.)/gm, `[${prefix}] `) : text)).slice(-4_000_000);
+		for (const line of text.split('\n')) if (line.trim()) log(`${prefix || 'n8n'} | ${line}`);
 	};
-	child.stdout!.on('data', collect);
-	child.stderr!.on('data', collect);
 	const url = `http://localhost:${port}`;
 
-	const waitReady = async () => {
+	/** Spawns one n8n process and waits until its readiness endpoint answers. */
+	const spawnN8n = async (
+		name: string,
+		args: string[],
+		env: NodeJS.ProcessEnv,
+		readinessUrl: string,
+	): Promise<N8nProcess> => {
+		const child = spawn(install.nodeBin, [install.n8nBin, ...args], {
+			cwd: userFolder,
+			env,
+			stdio: ['ignore', 'pipe', 'pipe'],
+		});
+		killOnExit(child);
+		let own = '';
+		const forAll = collect(name === 'main' ? '' : name);
+		const keep = (chunk: Buffer) => {
+			own = (own + chunk).slice(-2_000_000);
+			forAll(chunk);
+		};
+		child.stdout!.on('data', keep);
+		child.stderr!.on('data', keep);
+		const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolveExit) =>
+			child.once('exit', (code, signal) => resolveExit({ code, signal })),
+		);
+		const processHandle: N8nProcess = {
+			name,
+			pid: child.pid!,
+			logs: () => own,
+			alive: () => child.exitCode === null && child.signalCode === null,
+			kill: async (signal) => {
+				if (!processHandle.alive()) return exited;
+				child.kill(signal);
+				return exited;
+			},
+			stop: (graceMs = 20_000) => stopChild(child, graceMs),
+			exited,
+		};
 		const deadline = Date.now() + 180_000;
-		for (;;) {
-			if (child.exitCode !== null)
-				throw new Error(`n8n exited with ${child.exitCode} during start:\n${output.slice(-5000)}`);
-			try {
-				const res = await fetch(`${url}/healthz/readiness`);
-				if (res.ok) break;
-			} catch {
-				// not listening yet
+		try {
+			for (;;) {
+				if (!processHandle.alive())
+					throw new Error(`n8n ${name} exited with ${child.exitCode} during start:\n${own.slice(-5000)}`);
+				try {
+					const res = await fetch(readinessUrl);
+					if (res.ok) break;
+				} catch {
+					// not listening yet
+				}
+				if (Date.now() > deadline)
+					throw new Error(`n8n ${name} did not become ready within 180 s:\n${own.slice(-5000)}`);
+				await sleep(500);
 			}
-			if (Date.now() > deadline) throw new Error(`n8n did not become ready within 180 s:\n${output.slice(-5000)}`);
-			await sleep(500);
+		} catch (error) {
+			await stopChild(child);
+			throw error;
 		}
+		return processHandle;
 	};
+
+	const startMain = async () =>
+		spawnN8n(
+			'main',
+			['start'],
+			{ ...serverEnv, N8N_RUNNERS_BROKER_PORT: String(await freePort()) },
+			`${url}/healthz/readiness`,
+		);
+
+	let workerCounter = 0;
+	const workers: N8nProcess[] = [];
+	const startWorker = async () => {
+		const name = `worker-${++workerCounter}`;
+		const healthPort = await freePort();
+		const worker = await spawnN8n(
+			name,
+			['worker', `--concurrency=${options.queue?.concurrency ?? 10}`],
+			{
+				...baseEnv,
+				N8N_RUNNERS_BROKER_PORT: String(await freePort()),
+				QUEUE_HEALTH_CHECK_ACTIVE: 'true',
+				QUEUE_HEALTH_CHECK_PORT: String(healthPort),
+				N8N_WORKER_SERVER_ADDRESS: '127.0.0.1',
+			},
+			`http://127.0.0.1:${healthPort}/healthz/readiness`,
+		);
+		workers.push(worker);
+		return worker;
+	};
+
+	let main: N8nProcess;
 	try {
-		await time('startN8n', waitReady);
+		main = await time('startN8n', startMain);
+		if (options.queue)
+			await time('startWorkers', () => Promise.all(Array.from({ length: options.queue!.workers }, startWorker)));
 	} catch (error) {
-		await stopChild(child);
+		await Promise.all(workers.map((w) => w.stop()));
 		rmSync(userFolder, { recursive: true, force: true });
 		throw error;
 	}
@@ -674,8 +795,19 @@ export async function startN8n(options: N8nServerOptions): Promise<N8nServer> {
 				await sleep(1000);
 			}
 		},
+		get main() {
+			return main;
+		},
+		workers,
+		startWorker,
+		async restartMain(signal = 'SIGTERM') {
+			const stopped = await main.kill(signal);
+			log(`main stopped by ${signal}: ${JSON.stringify(stopped)}`);
+			cookie = undefined;
+			main = await startMain();
+		},
 		async stop() {
-			await stopChild(child, 20_000);
+			await Promise.all([main.stop(), ...workers.map((w) => w.stop())]);
 			if (!options.keepUserFolder) rmSync(userFolder, { recursive: true, force: true });
 		},
 	};
