@@ -284,9 +284,9 @@ describeE2e('n8n queue mode (Redis, PostgreSQL, main + workers)', () => {
 			env: {
 				// A killed worker's job is found stalled once its lock expires (default 60 s lock, 30 s check):
 				// shortened so the test sees n8n's verdict within seconds.
-				QUEUE_WORKER_LOCK_DURATION: '10000',
-				QUEUE_WORKER_LOCK_RENEW_TIME: '2000',
-				QUEUE_WORKER_STALLED_INTERVAL: '5000',
+				QUEUE_WORKER_LOCK_DURATION: '5000',
+				QUEUE_WORKER_LOCK_RENEW_TIME: '1000',
+				QUEUE_WORKER_STALLED_INTERVAL: '2500',
 			},
 		});
 		figures.setupSeconds = Math.round((Date.now() - started) / 1000);
@@ -313,11 +313,11 @@ describeE2e('n8n queue mode (Redis, PostgreSQL, main + workers)', () => {
 					sendOptions(),
 				),
 			);
-			// Three minute-granular poll times (n8n refuses sub-minute cron expressions): a poll every 20 s.
+			// Four minute-granular poll times (n8n refuses sub-minute cron expressions): a poll every 15 s.
 			await n8n.importWorkflow(
 				triggerWorkflow(TRIGGER_WORKFLOW, 'Queue: new mail', appCredential, mailbox('support'), {
 					pollTimes: {
-						item: [0, 20, 40].map((second) => ({ mode: 'custom', cronExpression: `${second} * * * * *` })),
+						item: [0, 15, 30, 45].map((second) => ({ mode: 'custom', cronExpression: `${second} * * * * *` })),
 					},
 				}),
 			);
