@@ -270,20 +270,22 @@ describeE2e('n8n queue mode (Redis, PostgreSQL, main + workers)', () => {
 		writeFileSync(logFile, '');
 		log = (line: string) => appendFileSync(logFile, `${new Date().toISOString()} ${line}\n`);
 		const started = Date.now();
-		[redis, postgres, emulator] = await Promise.all([
-			startRedis(),
-			startPostgres(),
-			startEmulatorProcess('all', { log }),
-		]);
-		log(`redis :${redis.port}, postgres :${postgres.port}, emulator ${emulator.info.authorityHost}`);
+		// Settled one by one, so afterAll stops whichever started when another did not.
+		const services = await Promise.allSettled([startRedis(), startPostgres(), startEmulatorProcess('all', { log })]);
+		if (services[0].status === 'fulfilled') redis = services[0].value;
+		if (services[1].status === 'fulfilled') postgres = services[1].value;
+		if (services[2].status === 'fulfilled') emulator = services[2].value;
+		const failed = services.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+		if (failed) throw failed.reason;
+		log(`redis :${redis!.port}, postgres :${postgres!.port}, emulator ${emulator.info.authorityHost}`);
 		n8n = await startN8n({
 			emulator,
 			log,
-			postgres,
-			queue: { redis, workers: WORKERS, concurrency: WORKER_CONCURRENCY },
+			postgres: postgres!,
+			queue: { redis: redis!, workers: WORKERS, concurrency: WORKER_CONCURRENCY },
 			env: {
-				// A killed worker's job is found stalled once its lock expires (default 60 s lock, 30 s check):
-				// shortened so the test sees n8n's verdict within seconds.
+				// A killed worker's job is found stalled once its lock expires (n8n's defaults: 60 s lock renewed every
+				// 10 s, checked every 30 s): shortened so the test gets n8n's verdict sooner.
 				QUEUE_WORKER_LOCK_DURATION: '5000',
 				QUEUE_WORKER_LOCK_RENEW_TIME: '1000',
 				QUEUE_WORKER_STALLED_INTERVAL: '2500',

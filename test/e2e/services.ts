@@ -4,10 +4,11 @@
  * file cannot be shared between processes). Both keep their data in a temporary directory removed by `stop()`.
  *
  * PostgreSQL refuses to run as root: when the test runs as root (containers), initdb and the server run as the
- * `postgres` system user the Debian package creates, in a directory handed over to it.
+ * `postgres` system user the Debian package creates, in a directory handed over to it. Both servers are children
+ * of the test process and are killed with it if it ends without stopping them.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +17,7 @@ import { freePort, runCommand, sleep } from './n8nServer';
 export interface Service {
 	host: string;
 	port: number;
-	/** Everything the service printed (Redis) or its log file (PostgreSQL). */
+	/** Everything the service printed. */
 	logs(): string;
 	stop(): Promise<void>;
 }
@@ -59,6 +60,7 @@ async function waitForRedis(port: number, child: ChildProcess, output: () => str
 }
 
 export async function startRedis(): Promise<Service> {
+	if (!onPath('redis-server')) throw new Error('redis-server not found on PATH: apt-get install redis-server');
 	const dir = mkdtempSync(join(tmpdir(), 'scoped-mailbox-redis-'));
 	const port = await freePort();
 	const child = spawn(
@@ -105,73 +107,90 @@ async function postgresUser(): Promise<{ uid: number; gid: number } | undefined>
 	return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
 }
 
-/** The PostgreSQL binaries: on PATH, else Debian's versioned directory. */
+const onPath = (name: string) => (process.env.PATH ?? '').split(':').some((dir) => existsSync(join(dir, name)));
+
+/** The PostgreSQL binaries: on PATH, else Debian's versioned directory (the package does not link them). */
 function pgBin(name: string): string {
-	return process.env.PATH?.split(':').some((dir) => existsSync(join(dir, name)))
-		? name
-		: join('/usr/lib/postgresql/15/bin', name);
+	if (onPath(name)) return name;
+	const debian = join('/usr/lib/postgresql/15/bin', name);
+	if (existsSync(debian)) return debian;
+	throw new Error(`${name} not found on PATH or in /usr/lib/postgresql/15/bin: apt-get install postgresql-15`);
 }
 
 export async function startPostgres(): Promise<Postgres> {
 	const dir = mkdtempSync(join(tmpdir(), 'scoped-mailbox-pg-'));
 	const data = join(dir, 'data');
-	const logFile = join(dir, 'postgres.log');
 	const port = await freePort();
 	const as = await postgresUser();
 	if (as) chownSync(dir, as.uid, as.gid);
-	const run = async (cmd: string, args: string[]) => {
-		const result = await runCommand(pgBin(cmd), args, {
-			cwd: dir,
-			env: { PATH: process.env.PATH, LANG: 'C', LC_ALL: 'C' },
-			timeoutMs: 60_000,
-			...as,
-		});
-		if (result.code !== 0)
-			throw new Error(`${cmd} ${args.join(' ')} exited with ${result.code}\n${result.stdout}\n${result.stderr}`);
-		return result;
-	};
-	const logs = () => {
-		try {
-			return readFileSync(logFile, 'utf8');
-		} catch {
-			return '';
-		}
-	};
-	let started = false;
+	const env = { PATH: process.env.PATH, LANG: 'C', LC_ALL: 'C' };
+	let output = '';
+	let child: ChildProcess | undefined;
 	const stop = async () => {
-		if (started) {
-			// Fast shutdown: the data is thrown away anyway; immediate if fast does not finish.
-			const fast = await runCommand(pgBin('pg_ctl'), ['-D', data, '-m', 'fast', '-w', '-t', '20', 'stop'], {
-				cwd: dir,
-				timeoutMs: 30_000,
-				...as,
+		if (child && child.exitCode === null && child.signalCode === null) {
+			const running = child;
+			await new Promise<void>((resolveStop) => {
+				const timer = setTimeout(() => running.kill('SIGKILL'), 15_000);
+				running.once('exit', () => {
+					clearTimeout(timer);
+					resolveStop();
+				});
+				// SIGINT is PostgreSQL's fast shutdown: the data is thrown away anyway.
+				running.kill('SIGINT');
 			});
-			if (fast.code !== 0)
-				await runCommand(pgBin('pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop'], { cwd: dir, ...as });
-			started = false;
 		}
 		rmSync(dir, { recursive: true, force: true });
 	};
 	try {
-		await run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-locale', '--no-sync']);
-		await run('pg_ctl', [
-			'-D',
-			data,
-			'-l',
-			logFile,
-			'-w',
-			'-t',
-			'60',
-			// Loopback TCP only: no Unix socket in a shared directory.
-			'-o',
-			`-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c fsync=off -c max_connections=200`,
-			'start',
-		]);
-		started = true;
+		const init = await runCommand(
+			pgBin('initdb'),
+			['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-locale', '--no-sync'],
+			{ cwd: dir, env, timeoutMs: 60_000, ...as },
+		);
+		if (init.code !== 0) throw new Error(`initdb exited with ${init.code}\n${init.stdout}\n${init.stderr}`);
+		// The server as our child (not daemonised by pg_ctl), so it dies with the test run whatever happens.
+		// Loopback TCP only, no Unix socket in a shared directory; durability off for speed.
+		child = spawn(
+			pgBin('postgres'),
+			[
+				'-D',
+				data,
+				'-p',
+				String(port),
+				'-c',
+				'listen_addresses=127.0.0.1',
+				'-c',
+				'unix_socket_directories=',
+				'-c',
+				'fsync=off',
+				'-c',
+				'synchronous_commit=off',
+				'-c',
+				'full_page_writes=off',
+				'-c',
+				'max_connections=200',
+			],
+			{ cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'], ...as },
+		);
+		killOnExit(child);
+		const keep = (chunk: Buffer) => (output = (output + chunk).slice(-20_000));
+		child.stdout!.on('data', keep);
+		child.stderr!.on('data', keep);
+		const deadline = Date.now() + 60_000;
+		for (;;) {
+			if (child.exitCode !== null) throw new Error(`postgres exited with ${child.exitCode}`);
+			const ready = await runCommand(pgBin('pg_isready'), ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres'], {
+				env,
+				timeoutMs: 10_000,
+			});
+			if (ready.code === 0) break;
+			if (Date.now() > deadline) throw new Error('postgres did not accept connections within 60 s');
+			await sleep(200);
+		}
 	} catch (error) {
-		(error as Error).message += `\n--- postgres log ---\n${logs().slice(-3000)}`;
+		(error as Error).message += `\n--- postgres output ---\n${output.slice(-3000)}`;
 		await stop();
 		throw error;
 	}
-	return { host: '127.0.0.1', port, user: 'postgres', database: 'postgres', logs, stop };
+	return { host: '127.0.0.1', port, user: 'postgres', database: 'postgres', logs: () => output, stop };
 }
