@@ -199,6 +199,24 @@ describeE2e('n8n queue mode (Redis, PostgreSQL, main + workers)', () => {
 			timeoutMs,
 			explainText,
 		);
+	/** The error of each execution that did not succeed, as n8n saved it (for the figures and failure messages). */
+	const failures = async (done: any[]) =>
+		await Promise.all(
+			done
+				.filter((e) => e.status !== 'success')
+				.map(async (e) => {
+					const full = await n8n.execution(String(e.id));
+					const error = full.data?.resultData?.error;
+					return {
+						id: String(e.id),
+						worker: workerOf(String(e.id)),
+						status: e.status,
+						message: error?.message,
+						description: error?.description,
+						httpCode: error?.httpCode,
+					};
+				}),
+		);
 	const executionIds = async (workflowId: string) =>
 		new Set((await n8n.executions(workflowId)).map((e) => String(e.id)));
 
@@ -376,6 +394,7 @@ describeE2e('n8n queue mode (Redis, PostgreSQL, main + workers)', () => {
 				figures.spread = {
 					executions: done.length,
 					statuses,
+					failures: await failures(done),
 					perWorker: spread,
 					messages: counts.size,
 					sendMailRequests: sendRequests.length,
@@ -436,6 +455,7 @@ describeE2e('n8n queue mode (Redis, PostgreSQL, main + workers)', () => {
 						refreshToken: { tokenRequests: tokens(apps.refreshToken), workersUsed: workersUsed(doneDelegated) },
 						graph401: entries.filter((e) => e.kind === 'graph' && e.status === 401).length,
 						statuses: [...doneApp, ...doneDelegated].map((e) => e.status),
+						failures: await failures([...doneApp, ...doneDelegated]),
 					});
 				}
 				figures.tokens = { workers: TOKEN_WORKERS, concurrencyPerWorker: WORKER_CONCURRENCY, lifetime, rounds };
