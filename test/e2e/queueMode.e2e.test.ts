@@ -35,11 +35,11 @@ const WORKERS = 2;
 const TOKEN_WORKERS = 3;
 const WORKER_CONCURRENCY = 2;
 /**
- * Access tokens live 30 s (emulator setting) for the whole file, so they expire in real time, also in the middle
+ * Access tokens live 20 s (emulator setting) for the whole file, so they expire in real time, also in the middle
  * of runs. Moving the emulator clock instead would leave every process's wall clock behind, which no deployment
  * sees and which in-process token reuse judged by the wall clock cannot follow.
  */
-const TOKEN_LIFETIME_SECONDS = 30;
+const TOKEN_LIFETIME_SECONDS = 20;
 const SETUP_TIMEOUT = 15 * 60_000;
 const STEP_TIMEOUT = 3 * 60_000;
 
