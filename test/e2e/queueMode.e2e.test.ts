@@ -124,6 +124,7 @@ describeE2e('n8n queue mode (Redis, PostgreSQL, main + workers)', () => {
 	let appCredential: CredentialJson;
 	let delegatedCredential: CredentialJson;
 	let idempotency: ReturnType<typeof idempotencyOption>;
+	let seededRefreshToken = '';
 	const figures: Record<string, unknown> = {};
 	const runId = Date.now().toString(36);
 	const mailbox = (key: string) => emulator.info.scenario.mailboxes[key].upn;
@@ -326,6 +327,7 @@ describeE2e('n8n queue mode (Redis, PostgreSQL, main + workers)', () => {
 			figures.idempotencyOption = idempotency ?? 'absent from this build';
 			appCredential = appSecretCredential(info, 'rbac');
 			const seeded = await seedRefreshToken(emulator, 'publicClient', 'megan');
+			seededRefreshToken = seeded;
 			delegatedCredential = refreshTokenCredential(info, seeded);
 			await n8n.importCredentials([appCredential, delegatedCredential]);
 			await n8n.importWorkflow(
@@ -675,4 +677,16 @@ describeE2e('n8n queue mode (Redis, PostgreSQL, main + workers)', () => {
 		},
 		5 * 60_000,
 	);
+
+	test('no client secret or refresh token in the log of main or any worker', async () => {
+		const saved = await n8n.exportCredentials();
+		const secrets = [
+			emulator.info.scenario.apps.rbac.secret!,
+			seededRefreshToken,
+			...saved.flatMap((c) => [c.data.accessToken, c.data.refreshToken]),
+		].filter((value): value is string => typeof value === 'string' && value.length > 16);
+		expect(secrets.length).toBeGreaterThanOrEqual(3);
+		const logs = n8n.logs() + n8n.workers.map((w) => w.logs()).join('\n');
+		expect(secrets.filter((secret) => logs.includes(secret))).toEqual([]);
+	});
 });
