@@ -64,13 +64,15 @@ interface Run {
 export function runCommand(
 	cmd: string,
 	args: string[],
-	options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+	options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; uid?: number; gid?: number } = {},
 ): Promise<Run> {
 	return new Promise((resolveRun, reject) => {
 		const child = spawn(cmd, args, {
 			cwd: options.cwd ?? REPO_ROOT,
 			env: options.env ?? process.env,
 			stdio: ['ignore', 'pipe', 'pipe'],
+			uid: options.uid,
+			gid: options.gid,
 		});
 		let stdout = '';
 		let stderr = '';
@@ -375,8 +377,30 @@ export interface N8nServerOptions {
 	 * (N8N_PROTOCOL=https, N8N_SSL_KEY, N8N_SSL_CERT) and set WEBHOOK_URL to it, as Graph's notifications need.
 	 */
 	https?: boolean;
-	/** More environment for the n8n server (e.g. N8N_LOG_LEVEL). */
+	/** PostgreSQL instead of sqlite: queue mode needs one database that main and every worker share. */
+	postgres?: { host: string; port: number; user: string; database: string; password?: string };
+	/**
+	 * Queue mode: main (`n8n start`, EXECUTIONS_MODE=queue) puts executions into Bull's queue in this Redis and
+	 * `workers` processes of `n8n worker --concurrency=N` run them. All share the user folder, so every process
+	 * loads the package installed in it, as every worker of a real deployment needs it.
+	 */
+	queue?: { redis: { host: string; port: number }; workers: number; concurrency?: number };
+	/** More environment for every n8n process (main, workers, CLI commands). */
 	env?: Record<string, string>;
+}
+
+/** One n8n process (main or a worker). */
+export interface N8nProcess {
+	name: string;
+	pid: number;
+	/** What this process printed. */
+	logs(): string;
+	alive(): boolean;
+	/** Sends the signal and resolves when the process has exited. */
+	kill(signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+	/** SIGTERM, then SIGKILL after the grace time. */
+	stop(graceMs?: number): Promise<void>;
+	exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
 export interface ExecutionResult {
@@ -395,8 +419,16 @@ export interface N8nServer {
 	userFolder: string;
 	install: N8nInstall;
 	timings: Record<string, number>;
-	/** Everything n8n printed so far. */
+	/** Everything n8n printed so far (every process; worker lines start with `[worker-N] `). */
 	logs(): string;
+	/** The current main process (a new one after restartMain). */
+	readonly main: N8nProcess;
+	/** Queue-mode workers started so far (killed ones included; check alive()). */
+	workers: N8nProcess[];
+	/** Starts one more `n8n worker` on the same database, Redis and user folder. */
+	startWorker(): Promise<N8nProcess>;
+	/** Stops main with the signal, then starts it again on the same database and waits until it is ready. */
+	restartMain(signal?: NodeJS.Signals): Promise<void>;
 	/** Runs an n8n CLI command against the same database. */
 	cli(args: string[], options?: { timeoutMs?: number }): Promise<Run>;
 	importCredentials(credentials: object[]): Promise<void>;
@@ -516,6 +548,24 @@ export async function startN8n(options: N8nServerOptions): Promise<N8nServer> {
 		IDENTITY_ENDPOINT: info.appServiceEndpoint,
 		IDENTITY_HEADER: info.identityHeader,
 		...tlsEnv,
+		...(options.postgres
+			? {
+					DB_TYPE: 'postgresdb',
+					DB_POSTGRESDB_HOST: options.postgres.host,
+					DB_POSTGRESDB_PORT: String(options.postgres.port),
+					DB_POSTGRESDB_USER: options.postgres.user,
+					DB_POSTGRESDB_PASSWORD: options.postgres.password ?? '',
+					DB_POSTGRESDB_DATABASE: options.postgres.database,
+				}
+			: {}),
+		...(options.queue
+			? {
+					EXECUTIONS_MODE: 'queue',
+					QUEUE_BULL_REDIS_HOST: options.queue.redis.host,
+					QUEUE_BULL_REDIS_PORT: String(options.queue.redis.port),
+				}
+			: {}),
+		...options.env,
 	};
 
 	if (tarball) await time('installPackage', () => installPackageIntoN8n(tarball, userFolder, npmEnv(cleanEnv())));
@@ -532,43 +582,108 @@ export async function startN8n(options: N8nServerOptions): Promise<N8nServer> {
 	};
 
 	let output = '';
-	const collect = (chunk: Buffer) => {
-		// Bounded: the demo may keep n8n running for hours.
-		output = (output + chunk).slice(-4_000_000);
-		for (const line of String(chunk).split('\n')) if (line.trim()) log(`n8n | ${line}`);
+	const collect = (prefix: string) => (chunk: Buffer) => {
+		const text = String(chunk);
+		// Bounded: the demo may keep n8n running for hours. Worker lines carry their name.
+		output = (output + (prefix ? text.replace(/^(?=.)/gm, `[${prefix}] `) : text)).slice(-4_000_000);
+		for (const line of text.split('\n')) if (line.trim()) log(`${prefix || 'n8n'} | ${line}`);
 	};
-	const spawnServer = () => {
-		const started = spawn(install.nodeBin, [install.n8nBin, 'start'], {
+
+	/** Spawns one n8n process and waits until its readiness endpoint answers. */
+	const spawnN8n = async (
+		name: string,
+		args: string[],
+		env: NodeJS.ProcessEnv,
+		readinessUrl: string,
+	): Promise<N8nProcess> => {
+		const child = spawn(install.nodeBin, [install.n8nBin, ...args], {
 			cwd: userFolder,
-			env: serverEnv,
+			env,
 			stdio: ['ignore', 'pipe', 'pipe'],
 		});
-		killOnExit(started);
-		started.stdout!.on('data', collect);
-		started.stderr!.on('data', collect);
-		return started;
-	};
-	let child = spawnServer();
-
-	const waitReady = async () => {
+		killOnExit(child);
+		let own = '';
+		const forAll = collect(name === 'main' ? '' : name);
+		const keep = (chunk: Buffer) => {
+			own = (own + chunk).slice(-2_000_000);
+			forAll(chunk);
+		};
+		child.stdout!.on('data', keep);
+		child.stderr!.on('data', keep);
+		const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolveExit) =>
+			child.once('exit', (code, signal) => resolveExit({ code, signal })),
+		);
+		const processHandle: N8nProcess = {
+			name,
+			pid: child.pid!,
+			logs: () => own,
+			alive: () => child.exitCode === null && child.signalCode === null,
+			kill: async (signal) => {
+				if (!processHandle.alive()) return exited;
+				child.kill(signal);
+				return exited;
+			},
+			stop: (graceMs = 20_000) => stopChild(child, graceMs),
+			exited,
+		};
 		const deadline = Date.now() + 180_000;
-		for (;;) {
-			if (child.exitCode !== null)
-				throw new Error(`n8n exited with ${child.exitCode} during start:\n${output.slice(-5000)}`);
-			try {
-				const res = await fetch(`${url}/healthz/readiness`);
-				if (res.ok) break;
-			} catch {
-				// not listening yet
+		try {
+			for (;;) {
+				if (!processHandle.alive())
+					throw new Error(`n8n ${name} exited with ${child.exitCode} during start:\n${own.slice(-5000)}`);
+				try {
+					const res = await fetch(readinessUrl);
+					if (res.ok) break;
+				} catch {
+					// not listening yet
+				}
+				if (Date.now() > deadline)
+					throw new Error(`n8n ${name} did not become ready within 180 s:\n${own.slice(-5000)}`);
+				await sleep(500);
 			}
-			if (Date.now() > deadline) throw new Error(`n8n did not become ready within 180 s:\n${output.slice(-5000)}`);
-			await sleep(500);
+		} catch (error) {
+			await stopChild(child);
+			throw error;
 		}
+		return processHandle;
 	};
+
+	const startMain = async () =>
+		spawnN8n(
+			'main',
+			['start'],
+			{ ...serverEnv, N8N_RUNNERS_BROKER_PORT: String(await freePort()) },
+			`${url}/healthz/readiness`,
+		);
+
+	let workerCounter = 0;
+	const workers: N8nProcess[] = [];
+	const startWorker = async () => {
+		const name = `worker-${++workerCounter}`;
+		const healthPort = await freePort();
+		const worker = await spawnN8n(
+			name,
+			['worker', `--concurrency=${options.queue?.concurrency ?? 10}`],
+			{
+				...baseEnv,
+				N8N_RUNNERS_BROKER_PORT: String(await freePort()),
+				QUEUE_HEALTH_CHECK_ACTIVE: 'true',
+				QUEUE_HEALTH_CHECK_PORT: String(healthPort),
+				N8N_WORKER_SERVER_ADDRESS: '127.0.0.1',
+			},
+			`http://127.0.0.1:${healthPort}/healthz/readiness`,
+		);
+		workers.push(worker);
+		return worker;
+	};
+
+	let main: N8nProcess;
 	try {
-		await time('startN8n', waitReady);
+		main = await time('startN8n', startMain);
+		if (options.queue)
+			await time('startWorkers', () => Promise.all(Array.from({ length: options.queue!.workers }, startWorker)));
 	} catch (error) {
-		await stopChild(child);
+		await Promise.all(workers.map((w) => w.stop()));
 		rmSync(userFolder, { recursive: true, force: true });
 		throw error;
 	}
@@ -675,10 +790,8 @@ export async function startN8n(options: N8nServerOptions): Promise<N8nServer> {
 			await rest('POST', `/workflows/${workflowId}/deactivate`, {});
 		},
 		async restart() {
-			await stopChild(child, 20_000);
 			cookie = undefined;
-			child = spawnServer();
-			await waitReady();
+			await server.restartMain('SIGTERM');
 		},
 		async executions(workflowId) {
 			const filter = encodeURIComponent(JSON.stringify({ workflowId }));
@@ -715,8 +828,19 @@ export async function startN8n(options: N8nServerOptions): Promise<N8nServer> {
 				await sleep(1000);
 			}
 		},
+		get main() {
+			return main;
+		},
+		workers,
+		startWorker,
+		async restartMain(signal = 'SIGTERM') {
+			const stopped = await main.kill(signal);
+			log(`main stopped by ${signal}: ${JSON.stringify(stopped)}`);
+			cookie = undefined;
+			main = await startMain();
+		},
 		async stop() {
-			await stopChild(child, 20_000);
+			await Promise.all([main.stop(), ...workers.map((w) => w.stop())]);
 			if (!options.keepUserFolder) rmSync(userFolder, { recursive: true, force: true });
 		},
 	};
