@@ -24,14 +24,18 @@ test("the README's two commands are npm install && npm run demo / npm test", () 
 	expect(commands).toEqual(['npm install && npm run demo', 'npm install && npm test']);
 });
 
-test('npm test: build, CA, the n8n install as its own step, then jest', () => {
+test('npm test: build, CA, system packages and the n8n install as their own steps, then jest', () => {
 	const steps = packageJson()
 		.scripts.test.split('&&')
 		.map((step) => step.trim());
 	const install = steps.findIndex((step) => step === 'tsx test/e2e/install-n8n.ts');
 	const jest = steps.findIndex((step) => /\bjest\b/.test(step));
+	const system = steps.findIndex((step) => step === 'tsx test/e2e/ensure-system-packages.ts');
 	expect(install).toBeGreaterThan(-1);
 	expect(install).toBeLessThan(jest);
+	// The Debian packages of the queue-mode and browser tests are a step of npm test too, not a CI-only extra.
+	expect(system).toBeGreaterThan(-1);
+	expect(system).toBeLessThan(jest);
 	expect(packageJson().scripts['test:fast']).not.toMatch(/install-n8n/);
 });
 
