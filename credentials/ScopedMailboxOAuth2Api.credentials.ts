@@ -22,18 +22,26 @@ export class ScopedMailboxOAuth2Api implements ICredentialType {
 
 	extends = ['oAuth2Api'];
 
-	displayName = 'Scoped Mailbox Delegated OAuth2 API';
+	displayName = 'Scoped Mailbox Delegated User (Entra Sign-In) OAuth2 API';
 
 	icon: Icon = CREDENTIAL_ICON;
 
 	documentationUrl = 'https://www.npmjs.com/package/n8n-nodes-scoped-mailbox#credentials';
 
 	properties: INodeProperties[] = [
+		{
+			// n8n's own hint under the redirect URL names the credential type; this says where the URL goes.
+			displayName:
+				'Add the OAuth Redirect URL above as a Web redirect URI of your Entra app registration (Entra admin center > App registrations > the app > Authentication), then click Connect and sign in as the mailbox user.',
+			name: 'redirectNotice',
+			type: 'notice',
+			default: '',
+		},
 		...cloudProperties({ authorityHost: true }),
 		tenantIdProperty,
 		clientIdProperty,
 		{
-			displayName: 'Permissions',
+			displayName: 'Delegated Permissions',
 			name: 'permissions',
 			type: 'string',
 			default: 'Mail.Send.Shared Mail.ReadWrite.Shared',

@@ -10,6 +10,7 @@ import * as attachment from './actions/attachment';
 import * as mailbox from './actions/mailbox';
 import * as message from './actions/message';
 import { router } from './actions/router';
+import { AUTHENTICATION_OPTIONS } from './auth/identityNames';
 import { scopedMailboxCredentialTest } from './methods/credentialTest';
 import { listSearch, loadOptions } from './methods';
 
@@ -60,28 +61,7 @@ export class ScopedMailbox implements INodeType {
 				displayName: 'Authentication',
 				name: 'authentication',
 				type: 'options',
-				options: [
-					{
-						name: 'App (Client Secret or Certificate)',
-						value: 'scopedMailboxAppApi',
-						description: 'App-only access of an Entra app registration, scoped in Exchange',
-					},
-					{
-						name: 'Managed Identity',
-						value: 'scopedMailboxManagedIdentityApi',
-						description: 'The Azure managed identity of the host n8n runs on; no secret to store',
-					},
-					{
-						name: 'Refresh Token (Delegated)',
-						value: 'scopedMailboxRefreshTokenApi',
-						description: "A user's delegated access, seeded once with the device code flow",
-					},
-					{
-						name: 'OAuth2 (Delegated)',
-						value: 'scopedMailboxOAuth2Api',
-						description: "A user's delegated access through n8n's Connect button",
-					},
-				],
+				options: AUTHENTICATION_OPTIONS,
 				default: 'scopedMailboxAppApi',
 			},
 			{

@@ -3,13 +3,10 @@ import type { INodeProperties } from 'n8n-workflow';
 
 import { DEFAULT_MAX_PER_POLL, MAX_PER_POLL_LIMIT } from './config';
 import { IMPORTANCE_OPTIONS, folderLocator } from '../actions/common/descriptions';
+import { AUTHENTICATION_OPTIONS } from '../auth/identityNames';
 
-export const CREDENTIAL_TYPES = [
-	{ name: 'App Registration (Client Secret or Certificate)', value: 'scopedMailboxAppApi' },
-	{ name: 'Azure Managed Identity', value: 'scopedMailboxManagedIdentityApi' },
-	{ name: 'Delegated (Refresh Token)', value: 'scopedMailboxRefreshTokenApi' },
-	{ name: 'Delegated (OAuth2 Connect)', value: 'scopedMailboxOAuth2Api' },
-];
+/** The same identities, names and order as the action node (auth/identityNames.ts). */
+export const CREDENTIAL_TYPES = AUTHENTICATION_OPTIONS;
 
 /** The common folder picker; a trigger's folders default to a typed well-known name. */
 function triggerFolder(name: string, displayName: string, description: string): INodeProperties {

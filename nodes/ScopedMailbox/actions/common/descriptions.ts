@@ -1,5 +1,7 @@
 import type { INodeProperties } from 'n8n-workflow';
 
+import { messageLocator } from './message';
+
 /** Every operation acts on one named mailbox; scoping in Exchange is per mailbox, so it is never implicit. */
 export const mailboxField: INodeProperties = {
 	displayName: 'Mailbox',
@@ -19,14 +21,8 @@ export const IMPORTANCE_OPTIONS = [
 	{ name: 'High', value: 'high' },
 ];
 
-export const messageIdField: INodeProperties = {
-	displayName: 'Message ID',
-	name: 'messageId',
-	type: 'string',
-	required: true,
-	default: '',
-	description: 'The Graph ID of the message, as List and Get return it',
-};
+/** The message picker (resource locator); the name stays for the operations that import it. */
+export const messageIdField: INodeProperties = messageLocator;
 
 export const WELL_KNOWN_FOLDERS = [
 	{ name: 'Inbox', value: 'inbox' },

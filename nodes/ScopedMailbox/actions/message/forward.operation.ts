@@ -7,6 +7,7 @@ import {
 } from 'n8n-workflow';
 
 import { attachmentsField, mailboxField, messageIdField } from '../common/descriptions';
+import { messageIdValue } from '../common/message';
 import { parseRecipients } from '../common/recipients';
 import { respond } from './reply.operation';
 
@@ -50,7 +51,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	const additional = this.getNodeParameter('additionalFields', itemIndex, {}) as IDataObject;
 	return await respond.call(this, itemIndex, {
 		mailbox: this.getNodeParameter('mailbox', itemIndex) as string,
-		messageId: this.getNodeParameter('messageId', itemIndex) as string,
+		messageId: messageIdValue.call(this, itemIndex),
 		action: 'forward',
 		draftAction: 'createForward',
 		body: { comment: this.getNodeParameter('comment', itemIndex, '') as string, toRecipients: to },

@@ -15,6 +15,7 @@ import {
 	messageIdField,
 	simplifyField,
 } from '../common/descriptions';
+import { messageIdValue } from '../common/message';
 import { downloadMessageAttachments, downloadOptions } from '../common/messageAttachments';
 import { simplifyMessage } from '../common/simplify';
 
@@ -36,7 +37,7 @@ export const description = updateDisplayOptions({ show: { resource: ['message'],
 
 function request(this: IExecuteFunctions, itemIndex: number): ItemRequest {
 	const mailbox = this.getNodeParameter('mailbox', itemIndex) as string;
-	const messageId = this.getNodeParameter('messageId', itemIndex) as string;
+	const messageId = messageIdValue.call(this, itemIndex);
 	const options = this.getNodeParameter('options', itemIndex, {}) as IDataObject;
 	const fields = (options.fields as string[] | undefined) ?? [];
 	const qs: IDataObject = {};

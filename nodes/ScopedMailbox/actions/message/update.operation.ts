@@ -10,6 +10,7 @@ import {
 import { graphRequest, messagePath, userPath } from '../../transport';
 import type { BatchableOperation, ItemRequest } from '../common/batchable';
 import { mailboxField, messageIdField, simplifyField } from '../common/descriptions';
+import { messageIdValue } from '../common/message';
 import { splitList } from '../common/recipients';
 import { simplifyMessage } from '../common/simplify';
 
@@ -60,7 +61,7 @@ export const description = updateDisplayOptions({ show: { resource: ['message'],
 
 function request(this: IExecuteFunctions, itemIndex: number): ItemRequest {
 	const mailbox = this.getNodeParameter('mailbox', itemIndex) as string;
-	const messageId = this.getNodeParameter('messageId', itemIndex) as string;
+	const messageId = messageIdValue.call(this, itemIndex);
 	const fields = this.getNodeParameter('updateFields', itemIndex, {}) as IDataObject;
 	const body: IDataObject = {};
 	if (fields.readStatus !== undefined) body.isRead = fields.readStatus === 'read';
