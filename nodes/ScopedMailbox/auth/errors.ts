@@ -77,12 +77,12 @@ export class TransportError extends Error {
 }
 
 /** The credential type behind each kind, for the fields an error may blame. */
-export const CREDENTIAL_TYPE_OF_KIND: Record<CredentialKind, string> = {
-	app: 'scopedMailboxAppApi',
-	managedIdentity: 'scopedMailboxManagedIdentityApi',
-	refreshToken: 'scopedMailboxRefreshTokenApi',
-	oAuth2: 'scopedMailboxOAuth2Api',
-};
+function credentialTypeOf(kind: CredentialKind): string {
+	if (kind === 'app') return 'scopedMailboxAppApi';
+	if (kind === 'managedIdentity') return 'scopedMailboxManagedIdentityApi';
+	if (kind === 'refreshToken') return 'scopedMailboxRefreshTokenApi';
+	return 'scopedMailboxOAuth2Api';
+}
 
 export interface FailureContext {
 	kind: CredentialKind;
@@ -174,7 +174,7 @@ export function toAuthError(error: unknown, context: FailureContext): ScopedMail
 		new ScopedMailboxAuthError(redact(message, context.secrets), {
 			reason,
 			// Only a field this kind of credential has (an App credential has no delegated permissions to fix).
-			field: fieldLabel(CREDENTIAL_TYPE_OF_KIND[context.kind], field) ? field : undefined,
+			field: fieldLabel(credentialTypeOf(context.kind), field) ? field : undefined,
 			aadstsCode: facts.aadsts,
 			// msal's words about a request that got no answer only point to its own docs.
 			description: [extra, facts.transport ? undefined : said]

@@ -7,18 +7,11 @@ import {
 } from 'n8n-workflow';
 
 import { folderPath, graphRequestAllItems, userPath } from '../../transport';
-import {
-	downloadAttachmentOptions,
-	fieldsOption,
-	folderLocator,
-	mailboxField,
-	simplifyField,
-	IMPORTANCE_OPTIONS,
-} from '../common/descriptions';
+import { downloadAttachmentOptions, folderLocator, mailboxField, IMPORTANCE_OPTIONS } from '../common/descriptions';
 import { compileListQuery, toQs, type ListFilters } from '../common/filter';
 import { folderValue } from '../common/folder';
 import { downloadMessageAttachments, downloadOptions } from '../common/messageAttachments';
-import { SIMPLE_SELECT, simplifyMessage } from '../common/simplify';
+import { outputFields, outputMode, selectFor, shapeMessage } from '../common/output';
 
 /** Graph's largest page for messages; with Return All, 10,000 messages take about 10 requests. */
 export const MAX_PAGE_SIZE = 1000;
@@ -46,6 +39,7 @@ const properties: INodeProperties[] = [
 		description: 'Max number of results to return',
 		displayOptions: { show: { returnAll: [false] } },
 	},
+	...outputFields(),
 	{
 		displayName: 'Filters',
 		name: 'filters',
@@ -100,7 +94,6 @@ const properties: INodeProperties[] = [
 		default: {},
 		options: [
 			...downloadAttachmentOptions,
-			fieldsOption,
 			{
 				displayName: 'Order',
 				name: 'orderBy',
@@ -116,7 +109,6 @@ const properties: INodeProperties[] = [
 			},
 		],
 	},
-	simplifyField,
 ];
 
 export const description = updateDisplayOptions({ show: { resource: ['message'], operation: ['list'] } }, properties);
@@ -128,12 +120,11 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	const limit = returnAll ? undefined : (this.getNodeParameter('limit', itemIndex, 50) as number);
 	const filters = this.getNodeParameter('filters', itemIndex, {}) as ListFilters;
 	const options = this.getNodeParameter('options', itemIndex, {}) as IDataObject;
-	const simplify = this.getNodeParameter('simplify', itemIndex, true) as boolean;
+	const mode = outputMode.call(this, itemIndex);
 
 	const orderBy = filters.search ? '' : ((options.orderBy as string | undefined) ?? 'receivedDateTime desc');
 	const qs = toQs(compileListQuery.call(this, filters, orderBy, itemIndex));
-	const fields = (options.fields as string[] | undefined) ?? [];
-	const select = fields.length ? ['id', ...fields.filter((f) => f !== 'id')] : simplify ? SIMPLE_SELECT : [];
+	const select = selectFor.call(this, itemIndex, mode);
 	if (select.length) qs.$select = select.join(',');
 	qs.$top = limit === undefined ? MAX_PAGE_SIZE : Math.min(limit, MAX_PAGE_SIZE);
 
@@ -148,7 +139,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	const download = options.downloadAttachments === true;
 	const out: INodeExecutionData[] = [];
 	for (const message of messages.slice(0, limit ?? messages.length)) {
-		const json = simplify ? simplifyMessage(message) : message;
+		const json = shapeMessage(mode, message);
 		if (download && (message.hasAttachments === true || message.hasAttachments === undefined)) {
 			const { binary, skipped } = await downloadMessageAttachments.call(
 				this,

@@ -9,10 +9,10 @@ import {
 
 import { graphRequest, messagePath, userPath } from '../../transport';
 import type { BatchableOperation, ItemRequest } from '../common/batchable';
-import { mailboxField, messageIdField, simplifyField } from '../common/descriptions';
+import { mailboxField, messageIdField } from '../common/descriptions';
 import { messageIdValue } from '../common/message';
 import { splitList } from '../common/recipients';
-import { simplifyMessage } from '../common/simplify';
+import { outputFields, outputMode, shapeMessage } from '../common/output';
 
 const properties: INodeProperties[] = [
 	mailboxField,
@@ -54,7 +54,7 @@ const properties: INodeProperties[] = [
 			},
 		],
 	},
-	simplifyField,
+	...outputFields(false),
 ];
 
 export const description = updateDisplayOptions({ show: { resource: ['message'], operation: ['update'] } }, properties);
@@ -77,8 +77,8 @@ function request(this: IExecuteFunctions, itemIndex: number): ItemRequest {
 }
 
 function result(this: IExecuteFunctions, itemIndex: number, body: unknown): INodeExecutionData[] {
-	const simplify = this.getNodeParameter('simplify', itemIndex, true) as boolean;
-	return [{ json: simplify ? simplifyMessage(body as IDataObject) : (body as IDataObject) }];
+	const mode = outputMode.call(this, itemIndex);
+	return [{ json: shapeMessage(mode === 'selected' ? 'raw' : mode, body as IDataObject) }];
 }
 
 export const batch: BatchableOperation = { request, result };

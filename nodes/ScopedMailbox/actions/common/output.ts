@@ -1,0 +1,120 @@
+/**
+ * How a message is returned, the same model in the action node and the trigger: "Output" = Simplified, Raw
+ * or (action node) Selected Fields. Workflows saved before it used a "Simplify" toggle and "Options > Fields":
+ * both still work (see outputMode).
+ */
+import type { IDataObject, IExecuteFunctions, INodeProperties, INodePropertyOptions } from 'n8n-workflow';
+
+import { simplifyMessage, SIMPLE_SELECT } from './simplify';
+
+export type OutputMode = 'simple' | 'raw' | 'selected';
+
+export const OUTPUT_OPTIONS: INodePropertyOptions[] = [
+	{
+		name: 'Simplified',
+		value: 'simple',
+		description: 'Flat fields a person reads first: subject, from, received, preview, then recipients, flags and IDs',
+	},
+	{ name: 'Raw', value: 'raw', description: 'The message as Microsoft Graph returns it' },
+	{ name: 'Selected Fields', value: 'selected', description: 'Only the Graph fields you choose' },
+];
+
+/** Graph message properties, labelled (Graph's name in the description, as $select needs it). */
+const FIELD_LABELS: Record<string, string> = {
+	bccRecipients: 'BCC Recipients',
+	body: 'Body',
+	bodyPreview: 'Body Preview',
+	categories: 'Categories',
+	ccRecipients: 'CC Recipients',
+	conversationId: 'Conversation ID',
+	createdDateTime: 'Created',
+	flag: 'Flag',
+	from: 'From',
+	hasAttachments: 'Has Attachments',
+	importance: 'Importance',
+	internetMessageHeaders: 'Internet Message Headers',
+	internetMessageId: 'Internet Message ID',
+	isDraft: 'Is Draft',
+	isRead: 'Is Read',
+	lastModifiedDateTime: 'Last Modified',
+	parentFolderId: 'Folder ID',
+	receivedDateTime: 'Received',
+	replyTo: 'Reply To',
+	sender: 'Sender',
+	sentDateTime: 'Sent',
+	subject: 'Subject',
+	toRecipients: 'To Recipients',
+	webLink: 'Outlook Web Link',
+};
+
+export const MESSAGE_FIELD_OPTIONS: INodePropertyOptions[] = Object.entries(FIELD_LABELS)
+	.map(([value, name]) => ({ name, value, description: `Graph property ${value}` }))
+	.sort((a, b) => a.name.localeCompare(b.name));
+
+/** Output of the action node's message operations; `withSelected` adds Selected Fields and its picker. */
+export function outputFields(withSelected = true): INodeProperties[] {
+	const fields: INodeProperties[] = [
+		{
+			displayName: 'Output',
+			name: 'output',
+			type: 'options',
+			options: withSelected ? OUTPUT_OPTIONS : OUTPUT_OPTIONS.filter((o) => o.value !== 'selected'),
+			default: 'simple',
+		},
+	];
+	if (withSelected) {
+		fields.push({
+			displayName: 'Fields',
+			name: 'fields',
+			type: 'multiOptions',
+			options: MESSAGE_FIELD_OPTIONS,
+			default: ['subject', 'from', 'receivedDateTime', 'bodyPreview'],
+			description: 'Graph message fields to return ($select); the ID is always included',
+			displayOptions: { show: { output: ['selected'] } },
+		});
+	}
+	fields.push({
+		// Kept so workflows saved with the old "Simplify" toggle switched off stay Raw (see outputMode).
+		displayName: 'Simplify',
+		name: 'simplify',
+		type: 'hidden',
+		default: true,
+	});
+	return fields;
+}
+
+/** The item's output mode; workflows without "Output" use their old Simplify toggle. */
+export function outputMode(this: IExecuteFunctions, itemIndex: number): OutputMode {
+	if (this.getNode().parameters.output === undefined) {
+		return this.getNodeParameter('simplify', itemIndex, true) === false ? 'raw' : 'simple';
+	}
+	const mode = this.getNodeParameter('output', itemIndex, 'simple') as string;
+	return mode === 'raw' || mode === 'selected' ? mode : 'simple';
+}
+
+/**
+ * The $select for a mode: Selected Fields' choice, the simplified set, or nothing for Raw. Old workflows'
+ * "Options > Fields" still narrows a Simplified or Raw read, as it did.
+ */
+export function selectFor(
+	this: IExecuteFunctions,
+	itemIndex: number,
+	mode: OutputMode,
+	simpleSelect: string[] = SIMPLE_SELECT,
+): string[] {
+	const options = this.getNodeParameter('options', itemIndex, {}) as IDataObject;
+	const legacy = Array.isArray(options.fields) ? (options.fields as string[]) : [];
+	const chosen = mode === 'selected' ? (this.getNodeParameter('fields', itemIndex, []) as string[]) : legacy;
+	if (chosen.length) return ['id', ...chosen.filter((f) => f !== 'id')];
+	return mode === 'simple' ? simpleSelect : [];
+}
+
+export function shapeMessage(mode: OutputMode, message: IDataObject): IDataObject {
+	if (mode === 'simple') return simplifyMessage(message);
+	if (mode === 'selected') {
+		const out: IDataObject = {};
+		for (const [key, value] of Object.entries(message)) if (!key.startsWith('@odata.')) out[key] = value;
+		return out;
+	}
+	return message;
+}
