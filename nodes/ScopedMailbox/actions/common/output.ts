@@ -1,7 +1,6 @@
 /**
  * How a message is returned, the same model in the action node and the trigger: "Output" = Simplified, Raw
- * or (action node) Selected Fields. Workflows saved before it used a "Simplify" toggle and "Options > Fields":
- * both still work (see outputMode).
+ * or (action node) Selected Fields. Workflows saved with the old "Simplify" toggle off stay Raw (outputMode).
  */
 import type { IDataObject, IExecuteFunctions, INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 
@@ -83,18 +82,20 @@ export function outputFields(withSelected = true): INodeProperties[] {
 	return fields;
 }
 
-/** The item's output mode; workflows without "Output" use their old Simplify toggle. */
+/**
+ * The item's output mode. n8n fills in every default before a run, so a missing "Output" cannot be seen; the
+ * hidden Simplify is false only in workflows saved with the old toggle off, and then means Raw.
+ */
 export function outputMode(this: IExecuteFunctions, itemIndex: number): OutputMode {
-	if (this.getNode().parameters.output === undefined) {
-		return this.getNodeParameter('simplify', itemIndex, true) === false ? 'raw' : 'simple';
-	}
+	if (this.getNodeParameter('simplify', itemIndex, true) === false) return 'raw';
 	const mode = this.getNodeParameter('output', itemIndex, 'simple') as string;
 	return mode === 'raw' || mode === 'selected' ? mode : 'simple';
 }
 
 /**
- * The $select for a mode: Selected Fields' choice, the simplified set, or nothing for Raw. Old workflows'
- * "Options > Fields" still narrows a Simplified or Raw read, as it did.
+ * The $select for a mode: Selected Fields' choice, the simplified set, or nothing (Graph's default) for Raw.
+ * The old "Options > Fields" is gone: n8n drops an unknown collection key when it loads a workflow, so such
+ * workflows now get the whole simplified or raw message, a superset of what they selected.
  */
 export function selectFor(
 	this: IExecuteFunctions,
@@ -102,10 +103,10 @@ export function selectFor(
 	mode: OutputMode,
 	simpleSelect: string[] = SIMPLE_SELECT,
 ): string[] {
-	const options = this.getNodeParameter('options', itemIndex, {}) as IDataObject;
-	const legacy = Array.isArray(options.fields) ? (options.fields as string[]) : [];
-	const chosen = mode === 'selected' ? (this.getNodeParameter('fields', itemIndex, []) as string[]) : legacy;
-	if (chosen.length) return ['id', ...chosen.filter((f) => f !== 'id')];
+	if (mode === 'selected') {
+		const chosen = this.getNodeParameter('fields', itemIndex, []) as string[];
+		return ['id', ...chosen.filter((f) => f !== 'id')];
+	}
 	return mode === 'simple' ? simpleSelect : [];
 }
 
