@@ -10,7 +10,7 @@ import { buildAdditionalData, buildNode, buildWorkflow, HarnessNodeTypes, typeNa
 import { ensureEnvironment } from '../harness';
 import { ScopedMailbox } from '../../nodes/ScopedMailbox/ScopedMailbox.node';
 import { messageIdFromUrl } from '../../nodes/ScopedMailbox/actions/common/message';
-import { graphLog, serialiseError, startWorld, SUPPORT, type World } from './world';
+import { assertNoSecrets, graphLog, serialiseError, startWorld, SUPPORT, type World } from './world';
 
 let world: World;
 
@@ -165,5 +165,29 @@ describe('Output', () => {
 		// n8n drops the old "Options > Fields" when it loads the workflow: the item is the whole simplified message.
 		const legacyFields = await world.run('rbac', { ...base, options: { fields: ['subject'] } });
 		expect(legacyFields.items[0].json).toMatchObject({ subject: 'Output order', from: 'alerts@contoso.example' });
+	});
+});
+
+describe('Test Access shows what the credential Test button finds', () => {
+	it('carries identity, permissions, token expiry and certificate days left', async () => {
+		const run = await world.run('rbacCert', {
+			resource: 'mailbox',
+			operation: 'testAccess',
+			mailbox: SUPPORT,
+			expectedCapabilities: ['readMetadata'],
+		});
+		expect(serialiseError(run.error)).toBeUndefined();
+		const check = run.items[0].json.credentialCheck as {
+			summary: string;
+			tokenExpiresInMinutes: number;
+			certificate: { daysLeft: number; renewSoon: boolean; thumbprintSha1: string };
+		};
+		expect(check.summary).toMatch(/^Identity: app .*\(app ID [0-9a-f-]{36}, object ID [0-9a-f-]{36}\) in tenant /);
+		expect(check.summary).toMatch(
+			/Token expires .* \(in \d+ min\)\. Certificate [0-9A-F]{40} expires \d{4}-\d{2}-\d{2} \(\d+ days left\)\./,
+		);
+		expect(check.tokenExpiresInMinutes).toBeGreaterThan(0);
+		expect(check.certificate.daysLeft).toBeGreaterThan(0);
+		assertNoSecrets(world, run);
 	});
 });
