@@ -10,7 +10,7 @@ import { buildAdditionalData, buildNode, buildWorkflow, HarnessNodeTypes, typeNa
 import { ensureEnvironment } from '../harness';
 import { ScopedMailbox } from '../../nodes/ScopedMailbox/ScopedMailbox.node';
 import { messageIdFromUrl } from '../../nodes/ScopedMailbox/actions/common/message';
-import { assertNoSecrets, graphLog, serialiseError, startWorld, SUPPORT, type World } from './world';
+import { assertNoSecrets, FINANCE, graphLog, serialiseError, startWorld, SUPPORT, type World } from './world';
 
 let world: World;
 
@@ -189,5 +189,40 @@ describe('Test Access shows what the credential Test button finds', () => {
 		expect(check.tokenExpiresInMinutes).toBeGreaterThan(0);
 		expect(check.certificate.daysLeft).toBeGreaterThan(0);
 		assertNoSecrets(world, run);
+	});
+});
+
+describe('a denied mailbox', () => {
+	it('comes with the Exchange commands filled in for this app, this mailbox and the role the request needs', async () => {
+		const appId = world.emu.info.scenario.apps.rbac.appId;
+		const read = await world.run('rbac', { resource: 'message', operation: 'list', mailbox: FINANCE, limit: 1 });
+		const description = (read.error as { description?: string }).description ?? '';
+		expect(description).toContain(`Test-ServicePrincipalAuthorization -Identity '${appId}' -Resource '${FINANCE}'`);
+		expect(description).toContain(
+			`New-ManagementScope -Name 'n8n ${FINANCE}' -RecipientRestrictionFilter "PrimarySmtpAddress -eq '${FINANCE}'"`,
+		);
+		expect(description).toContain(
+			`New-ManagementRoleAssignment -App '${appId}' -Role 'Application Mail.Read' -CustomResourceScope 'n8n ${FINANCE}'`,
+		);
+		expect(description).toContain(`Test-ApplicationAccessPolicy -Identity '${FINANCE}' -AppId '${appId}'`);
+		expect(description).not.toMatch(/<appId>|<mailbox>/);
+
+		const send = await world.run('mi', {
+			resource: 'message',
+			operation: 'send',
+			mailbox: FINANCE,
+			toRecipients: SUPPORT,
+			subject: 'must be denied',
+			bodyContent: 'x',
+		});
+		const miAppId = world.emu.info.scenario.managedIdentities
+			? Object.values(world.emu.info.scenario.managedIdentities as Record<string, { clientId?: string }>)
+					.map((m) => m.clientId)
+					.find((id) => id && (send.error as { description?: string }).description?.includes(id))
+			: undefined;
+		expect(miAppId).toBeDefined();
+		expect((send.error as { description?: string }).description).toContain(
+			`New-ManagementRoleAssignment -App '${miAppId}' -Role 'Application Mail.Send'`,
+		);
 	});
 });
