@@ -62,7 +62,10 @@ function errorItem(error: Error, itemIndex: number): INodeExecutionData {
 		json.outcome = 'unknown';
 		json.error = `${error.message}. The message may or may not have been sent: check the mailbox's Sent Items before sending it again.`;
 	}
-	return { json, pairedItem: { item: itemIndex } };
+	// `error` routes the item to the node's error output when the workflow wires one ("On Error: Continue
+	// (using error output)"): n8n does that only for items with `error` set or an error-only json.
+	const nodeError = error instanceof NodeApiError || error instanceof NodeOperationError ? error : undefined;
+	return { json, ...(nodeError ? { error: nodeError } : {}), pairedItem: { item: itemIndex } };
 }
 
 /**
