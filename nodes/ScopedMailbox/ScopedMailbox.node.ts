@@ -21,7 +21,9 @@ export class ScopedMailbox implements INodeType {
 		icon: { light: 'file:../../icons/scopedMailbox.svg', dark: 'file:../../icons/scopedMailbox.dark.svg' },
 		group: ['transform'],
 		version: 1,
-		subtitle: '={{$parameter["operation"] + ": " + $parameter["resource"]}}',
+		// "Send: shared@contoso.com": the operation as the menu names it, and the mailbox it is scoped to.
+		subtitle:
+			'={{ ({ send: "Send", list: "Get many", get: "Get", update: "Update", move: "Move", reply: "Reply", forward: "Forward", delete: "Delete", download: "Download", testAccess: "Test access" })[$parameter["operation"]] + ": " + $parameter["mailbox"] }}',
 		description: 'Send, read and manage mail of one Exchange Online mailbox with least privilege, and prove its scope',
 		defaults: { name: 'Scoped Mailbox' },
 		usableAsTool: true,

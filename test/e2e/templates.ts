@@ -362,3 +362,12 @@ export function demoWorkflows(info: EmulatorInfo, credential: CredentialJson) {
 	);
 	return { scenario, trigger, shared, other };
 }
+
+/** A workflow the browser test opens to pick a message: Start → Get (message picker still empty). */
+export function messagePickerWorkflow(id: string, credential: CredentialJson, mailbox: string): WorkflowJson {
+	const get = actionNode('Get a message', credential, 'message', 'get', {
+		mailbox,
+		messageId: { __rl: true, mode: 'list', value: '' },
+	});
+	return manualWorkflow(id, 'Editor check: pick a message', [get]);
+}

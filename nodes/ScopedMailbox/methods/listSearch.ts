@@ -67,8 +67,8 @@ export const MESSAGE_PAGE_SIZE = 50;
 
 function pickerDate(value: unknown): string {
 	const text = typeof value === 'string' ? value : '';
-	// "2026-11-30 14:05" reads at a glance and sorts like the list; the timezone is UTC, as Graph sends it.
-	return text ? `${text.slice(0, 10)} ${text.slice(11, 16)} UTC` : '';
+	// "2026-11-30 14:05" (UTC, as Graph sends it) reads at a glance and still fits the picker's width.
+	return text ? `${text.slice(0, 10)} ${text.slice(11, 16)}` : '';
 }
 
 /**
