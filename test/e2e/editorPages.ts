@@ -70,3 +70,37 @@ export async function closeNode(page: Page): Promise<void> {
 	await page.keyboard.press('Escape');
 	await page.locator('[data-test-id="ndv"]').waitFor({ state: 'hidden' });
 }
+
+/** Credentials > Create credential > pick the type by its display name > Continue: the empty dialog. */
+export async function createCredential(page: Page, url: string, displayName: string): Promise<Locator> {
+	await page.goto(`${url}/home/credentials/create`);
+	await page.locator('[data-test-id="new-credential-type-select"]').click();
+	await page.keyboard.type(displayName);
+	await page.locator('[data-test-id="new-credential-type-select-option"]', { hasText: displayName }).first().click();
+	await page.locator('[data-test-id="new-credential-type-button"]').click();
+	const dialog = page.locator('[data-test-id="credential-edit-dialog"]');
+	await dialog.waitFor();
+	return dialog;
+}
+
+/** The labels of a credential dialog's visible fields, top to bottom. */
+export async function fieldLabels(dialog: Locator): Promise<string[]> {
+	const labels = await dialog.locator('[data-test-id="credential-connection-parameter"] label').allTextContents();
+	return labels.map((text) => text.replace(/\*|FixedExpression/g, '').trim()).filter(Boolean);
+}
+
+export async function fillField(scope: Locator, name: string, value: string): Promise<void> {
+	const input = scope
+		.locator(`[data-test-id="parameter-input-${name}"] input, [data-test-id="parameter-input-${name}"] textarea`)
+		.first();
+	await input.fill(value);
+}
+
+export async function chooseOption(page: Page, scope: Locator, name: string, option: string): Promise<void> {
+	await scope.locator(`[data-test-id="parameter-input-${name}"]`).click();
+	await page
+		.locator('.el-select-dropdown__item, [role="option"]', { hasText: option })
+		.filter({ visible: true })
+		.first()
+		.click();
+}
