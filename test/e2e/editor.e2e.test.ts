@@ -193,7 +193,8 @@ describeE2e('the editor in a real n8n and Chromium', () => {
 			await fillField(dialog, 'clientId', app.appId);
 			await fillField(dialog, 'clientSecret', 'Wrong8Q~not-the-secret-value-0000000000');
 			await page.locator('[data-test-id="credential-save-button"]').click();
-			await page.getByText("Couldn't connect with these settings").waitFor({ timeout: 60_000 });
+			// n8n writes it with a typographic apostrophe (Couldn’t).
+			await page.getByText(/Couldn.t connect with these settings/).waitFor({ timeout: 60_000 });
 			await page.getByText('More details').click();
 			const message = page.getByText('The client secret is wrong (AADSTS7000215).');
 			await message.waitFor();
