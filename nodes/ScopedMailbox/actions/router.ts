@@ -52,7 +52,7 @@ function asNodeError(this: IExecuteFunctions, error: unknown, itemIndex: number)
 	return new NodeOperationError(this.getNode(), error as Error, { itemIndex });
 }
 
-function errorItem(error: Error, itemIndex: number): INodeExecutionData {
+function errorItem(error: Error, itemIndex: number, toErrorOutput: boolean): INodeExecutionData {
 	const json: IDataObject = { error: error.message };
 	const description = (error as { description?: string | null }).description;
 	if (description) json.description = description;
@@ -64,7 +64,9 @@ function errorItem(error: Error, itemIndex: number): INodeExecutionData {
 	}
 	// `error` routes the item to the node's error output when the workflow wires one ("On Error: Continue
 	// (using error output)"): n8n does that only for items with `error` set or an error-only json.
-	const nodeError = error instanceof NodeApiError || error instanceof NodeOperationError ? error : undefined;
+	// Only then: n8n rewrites the json of items carrying `error` on the regular output.
+	const nodeError =
+		toErrorOutput && (error instanceof NodeApiError || error instanceof NodeOperationError) ? error : undefined;
 	return { json, ...(nodeError ? { error: nodeError } : {}), pairedItem: { item: itemIndex } };
 }
 
@@ -78,6 +80,7 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 	const operation = this.getNodeParameter('operation', 0) as string;
 	const module = operationModule.call(this, resource, operation);
 	const continueOnFail = this.continueOnFail();
+	const toErrorOutput = this.getNode().onError === 'continueErrorOutput';
 
 	let batched = new Map<number, ItemOutcome>();
 	let single = items.map((_, i) => i);
@@ -100,7 +103,7 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 				throw asNodeError.call(this, error, i);
 			}
 		},
-		{ onError: (error, i) => (continueOnFail ? errorItem(error, i) : undefined) },
+		{ onError: (error, i) => (continueOnFail ? errorItem(error, i, toErrorOutput) : undefined) },
 	);
 	return [output];
 }
