@@ -21,7 +21,7 @@ import { preAuthenticate } from '../nodes/ScopedMailbox/auth/preAuthentication';
 export class ScopedMailboxAppApi implements ICredentialType {
 	name = 'scopedMailboxAppApi';
 
-	displayName = 'Scoped Mailbox App (Client Credentials) API';
+	displayName = 'Scoped Mailbox Entra App (Client Secret or Certificate) API';
 
 	icon: Icon = CREDENTIAL_ICON;
 
@@ -32,7 +32,7 @@ export class ScopedMailboxAppApi implements ICredentialType {
 		tenantIdProperty,
 		clientIdProperty,
 		{
-			displayName: 'Authentication Method',
+			displayName: 'Client Authentication',
 			name: 'authMethod',
 			type: 'options',
 			options: [

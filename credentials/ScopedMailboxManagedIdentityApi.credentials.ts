@@ -18,7 +18,7 @@ import { preAuthenticate } from '../nodes/ScopedMailbox/auth/preAuthentication';
 export class ScopedMailboxManagedIdentityApi implements ICredentialType {
 	name = 'scopedMailboxManagedIdentityApi';
 
-	displayName = 'Scoped Mailbox Managed Identity API';
+	displayName = 'Scoped Mailbox Azure Managed Identity API';
 
 	icon: Icon = CREDENTIAL_ICON;
 

@@ -22,7 +22,7 @@ export class ScopedMailboxOAuth2Api implements ICredentialType {
 
 	extends = ['oAuth2Api'];
 
-	displayName = 'Scoped Mailbox Delegated OAuth2 API';
+	displayName = 'Scoped Mailbox Delegated User (Entra Sign-In) OAuth2 API';
 
 	icon: Icon = CREDENTIAL_ICON;
 
@@ -30,11 +30,19 @@ export class ScopedMailboxOAuth2Api implements ICredentialType {
 		'https://github.com/n8n-nodes-scoped-mailbox/n8n-nodes-scoped-mailbox#delegated-oauth2-connect-button';
 
 	properties: INodeProperties[] = [
+		{
+			// n8n's own hint under the redirect URL names the credential type; this says where the URL goes.
+			displayName:
+				'Add the OAuth Redirect URL above as a Web redirect URI of your Entra app registration (Entra admin center > App registrations > the app > Authentication), then click Connect and sign in as the mailbox user.',
+			name: 'redirectNotice',
+			type: 'notice',
+			default: '',
+		},
 		...cloudProperties({ authorityHost: true }),
 		tenantIdProperty,
 		clientIdProperty,
 		{
-			displayName: 'Permissions',
+			displayName: 'Delegated Permissions',
 			name: 'permissions',
 			type: 'string',
 			default: 'Mail.Send.Shared Mail.ReadWrite.Shared',

@@ -25,7 +25,7 @@ import { preAuthenticate } from '../nodes/ScopedMailbox/auth/preAuthentication';
 export class ScopedMailboxRefreshTokenApi implements ICredentialType {
 	name = 'scopedMailboxRefreshTokenApi';
 
-	displayName = 'Scoped Mailbox Seeded Refresh Token (Delegated) API';
+	displayName = 'Scoped Mailbox Delegated User (Seeded Refresh Token) API';
 
 	icon: Icon = CREDENTIAL_ICON;
 
@@ -62,7 +62,7 @@ export class ScopedMailboxRefreshTokenApi implements ICredentialType {
 		},
 		...certificateProperties('clientAuth', 'certificate'),
 		{
-			displayName: 'Scopes',
+			displayName: 'Delegated Permissions',
 			name: 'scopes',
 			type: 'string',
 			default: DEFAULT_DELEGATED_PERMISSIONS,

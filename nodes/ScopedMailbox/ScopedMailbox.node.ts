@@ -11,6 +11,7 @@ import * as mailbox from './actions/mailbox';
 import * as message from './actions/message';
 import { router } from './actions/router';
 import { throttleWaitField } from './actions/common/throttleWait';
+import { AUTHENTICATION_OPTIONS } from './auth/identityNames';
 import { scopedMailboxCredentialTest } from './methods/credentialTest';
 import { listSearch, loadOptions } from './methods';
 
@@ -21,7 +22,9 @@ export class ScopedMailbox implements INodeType {
 		icon: { light: 'file:../../icons/scopedMailbox.svg', dark: 'file:../../icons/scopedMailbox.dark.svg' },
 		group: ['transform'],
 		version: 1,
-		subtitle: '={{$parameter["operation"] + ": " + $parameter["resource"]}}',
+		// "Send: shared@contoso.com": the operation as the menu names it, and the mailbox it is scoped to.
+		subtitle:
+			'={{ ({ send: "Send", list: "Get many", get: "Get", update: "Update", move: "Move", reply: "Reply", forward: "Forward", delete: "Delete", download: "Download", testAccess: "Test access" })[$parameter["operation"]] + ": " + $parameter["mailbox"] }}',
 		description: 'Send, read and manage mail of one Exchange Online mailbox with least privilege, and prove its scope',
 		defaults: { name: 'Scoped Mailbox' },
 		usableAsTool: true,
@@ -61,28 +64,7 @@ export class ScopedMailbox implements INodeType {
 				displayName: 'Authentication',
 				name: 'authentication',
 				type: 'options',
-				options: [
-					{
-						name: 'App (Client Secret or Certificate)',
-						value: 'scopedMailboxAppApi',
-						description: 'App-only access of an Entra app registration, scoped in Exchange',
-					},
-					{
-						name: 'Managed Identity',
-						value: 'scopedMailboxManagedIdentityApi',
-						description: 'The Azure managed identity of the host n8n runs on; no secret to store',
-					},
-					{
-						name: 'Refresh Token (Delegated)',
-						value: 'scopedMailboxRefreshTokenApi',
-						description: "A user's delegated access, seeded once with the device code flow",
-					},
-					{
-						name: 'OAuth2 (Delegated)',
-						value: 'scopedMailboxOAuth2Api',
-						description: "A user's delegated access through n8n's Connect button",
-					},
-				],
+				options: AUTHENTICATION_OPTIONS,
 				default: 'scopedMailboxAppApi',
 			},
 			{

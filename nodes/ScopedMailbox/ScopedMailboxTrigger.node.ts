@@ -20,8 +20,9 @@ export class ScopedMailboxTrigger implements INodeType {
 		group: ['trigger'],
 		version: 1,
 		subtitle: '={{$parameter["mailbox"]}}',
+		// Shown in the node creator for the package's entry: it says what the trigger does and where sending is.
 		description:
-			'Starts the workflow once for every new message in folders of one mailbox, using Microsoft Graph delta queries',
+			'Starts the workflow on new mail in one Exchange Online mailbox (usually shared); the Scoped Mailbox node sends and reads',
 		defaults: { name: 'Scoped Mailbox Trigger' },
 		polling: true,
 		inputs: [],

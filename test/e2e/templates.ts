@@ -325,3 +325,67 @@ export function instantTriggerWorkflow(
 	(trigger as NodeJson & { webhookId?: string }).webhookId = webhookId;
 	return workflow;
 }
+
+/**
+ * Routes a step's failures to a named No-Op on its error output, so a denial that is the point of a step
+ * shows on the canvas as its own green branch (and the step's normal output stays empty) instead of hiding
+ * in a run that looks all green.
+ */
+export function withErrorBranch(workflow: WorkflowJson, stepName: string, branchName: string): WorkflowJson {
+	const step = workflow.nodes.find((node) => node.name === stepName);
+	if (!step) throw new Error(`no step named ${stepName}`);
+	step.onError = 'continueErrorOutput';
+	workflow.nodes.push({
+		id: nodeId(),
+		name: branchName,
+		type: 'n8n-nodes-base.noOp',
+		typeVersion: 1,
+		position: [step.position[0] + 320, step.position[1] + 60],
+		parameters: {},
+	});
+	workflow.connections[stepName] = { main: [[], [{ node: branchName, type: 'main', index: 0 }]] };
+	return workflow;
+}
+
+export const DEMO_WORKFLOW_IDS = { scenario: 'demoLogicAppFlow', trigger: 'demoLogicAppTrig' } as const;
+
+export const DEMO_STEPS = {
+	send: 'Send from the shared mailbox',
+	denied: 'Send from another mailbox (must be denied)',
+	deniedBranch: 'Denied as expected',
+	list: 'List the shared mailbox',
+	testAccess: 'Test Access',
+} as const;
+
+/** The demo's two workflows (Logic App scenario and trigger), as `npm run demo` and the browser test import them. */
+export function demoWorkflows(info: EmulatorInfo, credential: CredentialJson) {
+	const mailbox = (key: string) => info.scenario.mailboxes[key].upn;
+	const shared = mailbox('notifications');
+	const other = mailbox('finance');
+	const scenario = withErrorBranch(
+		manualWorkflow(DEMO_WORKFLOW_IDS.scenario, 'Logic App scenario: managed identity scoped to a shared mailbox', [
+			sendStep(DEMO_STEPS.send, credential, shared, mailbox('adele'), 'Order 1042 shipped'),
+			sendStep(DEMO_STEPS.denied, credential, other, mailbox('adele'), 'This must not be sent'),
+			listStep(DEMO_STEPS.list, credential, shared, 5),
+			testAccessStep(DEMO_STEPS.testAccess, credential, shared, other, ['readMetadata', 'readContent']),
+		]),
+		DEMO_STEPS.denied,
+		DEMO_STEPS.deniedBranch,
+	);
+	const trigger = triggerWorkflow(
+		DEMO_WORKFLOW_IDS.trigger,
+		'Logic App scenario: new mail in the shared mailbox',
+		credential,
+		shared,
+	);
+	return { scenario, trigger, shared, other };
+}
+
+/** A workflow the browser test opens to pick a message: Start → Get (message picker still empty). */
+export function messagePickerWorkflow(id: string, credential: CredentialJson, mailbox: string): WorkflowJson {
+	const get = actionNode('Get a message', credential, 'message', 'get', {
+		mailbox,
+		messageId: { __rl: true, mode: 'list', value: '' },
+	});
+	return manualWorkflow(id, 'Editor check: pick a message', [get]);
+}

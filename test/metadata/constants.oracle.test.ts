@@ -6,7 +6,9 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { MESSAGE_FIELDS } from '../../nodes/ScopedMailbox/actions/common/descriptions';
+import { MESSAGE_FIELD_OPTIONS } from '../../nodes/ScopedMailbox/actions/common/output';
+
+const MESSAGE_FIELDS = MESSAGE_FIELD_OPTIONS.map((o) => String(o.value));
 import { SIMPLE_SELECT } from '../../nodes/ScopedMailbox/actions/common/simplify';
 import { GRAPH_LACKS, type GraphFeatureSet } from '../../nodes/ScopedMailbox/auth/cloudFeatures';
 import { DELTA_SELECT } from '../../nodes/ScopedMailbox/trigger/filters';

@@ -6,7 +6,9 @@
  * taken from the emulator's request log, not from the package's source.
  */
 import { featuresOf, graphLacks, type GraphFeatureSet } from '../../nodes/ScopedMailbox/auth/cloudFeatures';
-import { MESSAGE_FIELDS } from '../../nodes/ScopedMailbox/actions/common/descriptions';
+import { MESSAGE_FIELD_OPTIONS } from '../../nodes/ScopedMailbox/actions/common/output';
+
+const MESSAGE_FIELDS = MESSAGE_FIELD_OPTIONS.map((o) => String(o.value));
 import { binaryItem } from '../harness';
 import { EXTERNAL, NOTIFICATIONS, SUPPORT, serialiseError, startWorld, type World } from '../node/world';
 import { deliver, newWorkflow, startTriggerEnv, triggerParameters, type TriggerEnv } from '../trigger/setup';
@@ -79,8 +81,9 @@ beforeAll(async () => {
 			operation: 'list',
 			mailbox: SUPPORT,
 			folder: inbox,
-			simplify: false,
-			options: { fields: MESSAGE_FIELDS, orderBy: 'subject' },
+			output: 'selected',
+			fields: MESSAGE_FIELDS,
+			options: { orderBy: 'subject' },
 		}),
 	);
 	const items = ids.map((id) => ({ id }));
@@ -92,7 +95,8 @@ beforeAll(async () => {
 				operation: 'get',
 				mailbox: SUPPORT,
 				messageId: '={{ $json.id }}',
-				options: { fields: MESSAGE_FIELDS },
+				output: 'selected',
+				fields: MESSAGE_FIELDS,
 			},
 			{ items },
 		),

@@ -53,7 +53,7 @@ function asNodeError(this: IExecuteFunctions, error: unknown, itemIndex: number)
 	return new NodeOperationError(this.getNode(), error as Error, { itemIndex });
 }
 
-function errorItem(error: Error, itemIndex: number, isSend: boolean): INodeExecutionData {
+function errorItem(error: Error, itemIndex: number, isSend: boolean, toErrorOutput: boolean): INodeExecutionData {
 	const json: IDataObject = { error: error.message };
 	if (isSend) json.sendStatus = failedSendOutcome(error);
 	const description = (error as { description?: string | null }).description;
@@ -64,7 +64,12 @@ function errorItem(error: Error, itemIndex: number, isSend: boolean): INodeExecu
 		json.outcome = 'unknown';
 		json.error = `${error.message}. The message may or may not have been sent: check the mailbox's Sent Items before sending it again.`;
 	}
-	return { json, pairedItem: { item: itemIndex } };
+	// `error` routes the item to the node's error output when the workflow wires one ("On Error: Continue
+	// (using error output)"): n8n does that only for items with `error` set or an error-only json.
+	// Only then: n8n rewrites the json of items carrying `error` on the regular output.
+	const nodeError =
+		toErrorOutput && (error instanceof NodeApiError || error instanceof NodeOperationError) ? error : undefined;
+	return { json, ...(nodeError ? { error: nodeError } : {}), pairedItem: { item: itemIndex } };
 }
 
 /**
@@ -77,6 +82,7 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 	const operation = this.getNodeParameter('operation', 0) as string;
 	const module = operationModule.call(this, resource, operation);
 	const continueOnFail = this.continueOnFail();
+	const toErrorOutput = this.getNode().onError === 'continueErrorOutput';
 
 	let batched = new Map<number, ItemOutcome>();
 	let single = items.map((_, i) => i);
@@ -105,7 +111,7 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 					throw asNodeError.call(this, error, i);
 				}
 			},
-			{ onError: (error, i) => (continueOnFail ? errorItem(error, i, isSend) : undefined) },
+			{ onError: (error, i) => (continueOnFail ? errorItem(error, i, isSend, toErrorOutput) : undefined) },
 		);
 		return [output];
 	} catch (error) {

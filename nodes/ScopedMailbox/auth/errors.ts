@@ -3,6 +3,7 @@
  * redacted message. The original error is never passed on: msal and HTTP client errors carry the token request
  * (client secret, client assertion, refresh token) in their fields.
  */
+import { fieldLabel } from './identityNames';
 import { redact } from './redact';
 
 export type CredentialKind = 'app' | 'managedIdentity' | 'refreshToken' | 'oAuth2';
@@ -73,6 +74,14 @@ export class TransportError extends Error {
 		super(message);
 		this.name = 'TransportError';
 	}
+}
+
+/** The credential type behind each kind, for the fields an error may blame. */
+function credentialTypeOf(kind: CredentialKind): string {
+	if (kind === 'app') return 'scopedMailboxAppApi';
+	if (kind === 'managedIdentity') return 'scopedMailboxManagedIdentityApi';
+	if (kind === 'refreshToken') return 'scopedMailboxRefreshTokenApi';
+	return 'scopedMailboxOAuth2Api';
 }
 
 export interface FailureContext {
@@ -148,7 +157,7 @@ function serverWords(facts: ErrorFacts, secrets: readonly string[]): string | un
 }
 
 const SEED_HINT =
-	'Seed a new refresh token: run `npx n8n-nodes-scoped-mailbox seed --tenant <tenant> --client-id <client id>` on any machine with a browser nearby, sign in as the mailbox user, then paste the token from the file it writes into this credential\'s Refresh Token field. (Or use the "Scoped Mailbox Delegated OAuth2 API" credential and click Connect.)';
+	'Seed a new refresh token: run `npx n8n-nodes-scoped-mailbox seed --tenant <tenant> --client-id <client id>` on any machine with a browser nearby, sign in as the mailbox user, then paste the token from the file it writes into this credential\'s Refresh Token field. (Or use the "Scoped Mailbox Delegated User (Entra Sign-In) OAuth2 API" credential and click Connect.)';
 
 /** Builds the error to throw for a failed token acquisition. */
 export function toAuthError(error: unknown, context: FailureContext): ScopedMailboxAuthError {
@@ -164,7 +173,8 @@ export function toAuthError(error: unknown, context: FailureContext): ScopedMail
 	const fail = (reason: FailureReason, message: string, field?: string, extra?: string) =>
 		new ScopedMailboxAuthError(redact(message, context.secrets), {
 			reason,
-			field,
+			// Only a field this kind of credential has (an App credential has no delegated permissions to fix).
+			field: fieldLabel(credentialTypeOf(context.kind), field) ? field : undefined,
 			aadstsCode: facts.aadsts,
 			// msal's words about a request that got no answer only point to its own docs.
 			description: [extra, facts.transport ? undefined : said]
@@ -298,7 +308,7 @@ export function toAuthError(error: unknown, context: FailureContext): ScopedMail
 				'invalidScope',
 				`The requested scopes were rejected (AADSTS${facts.aadsts})`,
 				'scopes',
-				'Check Scopes and Cloud: permissions must name the Graph of the chosen cloud (e.g. https://graph.microsoft.com/Mail.Send.Shared) and offline_access.',
+				'Check Delegated Permissions and Cloud: permissions must name the Graph of the chosen cloud (e.g. https://graph.microsoft.com/Mail.Send.Shared) and offline_access.',
 			);
 		case 50126:
 		case 50034:
@@ -367,7 +377,7 @@ function managedIdentityFailure(
 	const source = context.managedIdentity?.source;
 	const text = `${facts.serverMessage ?? ''} ${facts.text}`;
 	const unavailableHelp =
-		'Managed identity works only when n8n runs in Azure (App Service, Container Apps, Functions, VMs, VM scale sets, AKS through the node or pod identity that IMDS serves, Azure Arc servers): enable the identity on that resource. Elsewhere use the "Scoped Mailbox App (Client Credentials) API" credential (client secret or certificate).';
+		'Managed identity works only when n8n runs in Azure (App Service, Container Apps, Functions, VMs, VM scale sets, AKS through the node or pod identity that IMDS serves, Azure Arc servers): enable the identity on that resource. Elsewhere use the "Scoped Mailbox Entra App (Client Secret or Certificate) API" credential.';
 	if (facts.transport) {
 		return fail(
 			'managedIdentityUnavailable',

@@ -4,8 +4,8 @@
  *
  * n8n hands a test function only the legacy `helpers.request`, so msal's network client goes through it here
  * (n8n's proxy settings apply as they do in executions). n8n 2.41's editor shows only "Connection tested
- * successfully" for an OK result; the message is returned by the REST API (POST /rest/credentials/test) and
- * shown in full for failures.
+ * successfully" for an OK result, so the success details are also in Mailbox > Test Access runs
+ * (actions/mailbox/identityReport.ts).
  */
 import type {
 	ICredentialDataDecryptedObject,
@@ -16,6 +16,7 @@ import type {
 import { acquireToken, CREDENTIAL_TYPES, type AcquiredToken } from '../auth/acquire';
 import { resolveCloud } from '../auth/clouds';
 import { ScopedMailboxAuthError, toAuthError } from '../auth/errors';
+import { fieldLabel } from '../auth/identityNames';
 import { sendWithLegacyRequest, type HttpSend } from '../auth/network';
 import { redact, secretValuesOf } from '../auth/redact';
 import { describeAccessToken, type AccessTokenDescription } from '../auth/tokenClaims';
@@ -77,9 +78,18 @@ export function successMessage(token: AcquiredToken): string {
 		.join(' ');
 }
 
-export function failureMessage(error: ScopedMailboxAuthError, secrets: readonly string[]): string {
-	const field = error.field ? ` [field: ${error.field}]` : '';
-	return redact([`${error.message}${field}.`, error.description].filter(Boolean).join(' '), secrets);
+/**
+ * One statement of the failure: what went wrong (with Entra's code), the field to fix by its label, and what
+ * to do. Entra's own words are left out when the failure is a known one: the message already says it.
+ */
+export function failureMessage(error: ScopedMailboxAuthError, secrets: readonly string[], credentialType = ''): string {
+	const label = fieldLabel(credentialType, error.field);
+	const known = error.reason !== 'unknown';
+	const advice = known
+		? (error.description ?? '').replace(/\s*The identity platform said:[\s\S]*$/, '').trim()
+		: (error.description ?? '');
+	const parts = [`${error.message}.`, label ? `Check "${label}".` : '', advice];
+	return redact(parts.filter(Boolean).join(' '), secrets);
 }
 
 /** The saved OAuth2 token is n8n's: describe it and ask Graph whether it is accepted. */
@@ -140,6 +150,6 @@ export async function scopedMailboxCredentialTest(
 		return { status: 'OK', message: redact(successMessage(token), [...secrets, token.accessToken]) };
 	} catch (error) {
 		const authError = error instanceof ScopedMailboxAuthError ? error : toAuthError(error, { kind: 'app', secrets });
-		return { status: 'Error', message: failureMessage(authError, secrets) };
+		return { status: 'Error', message: failureMessage(authError, secrets, credential.type) };
 	}
 }

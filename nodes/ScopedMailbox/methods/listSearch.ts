@@ -1,6 +1,6 @@
 import type { IDataObject, ILoadOptionsFunctions, INodeListSearchResult, INodePropertyOptions } from 'n8n-workflow';
 
-import { folderPath, graphRequestAllItems, userPath } from '../transport';
+import { folderPath, graphRequest, graphRequestAllItems, odataString, userPath } from '../transport';
 import { WELL_KNOWN_FOLDERS } from '../actions/common/descriptions';
 
 interface FolderEntry {
@@ -60,4 +60,65 @@ export async function searchFolders(this: ILoadOptionsFunctions, filter?: string
 
 export async function getFolders(this: ILoadOptionsFunctions): Promise<INodePropertyOptions[]> {
 	return (await searchFolders.call(this)).results;
+}
+
+/** Messages offered per page of the message picker; the editor asks for more with the pagination token. */
+export const MESSAGE_PAGE_SIZE = 50;
+
+function pickerDate(value: unknown): string {
+	const text = typeof value === 'string' ? value : '';
+	// "2026-11-30 14:05" (UTC, as Graph sends it) reads at a glance and still fits the picker's width.
+	return text ? `${text.slice(0, 10)} ${text.slice(11, 16)}` : '';
+}
+
+/**
+ * The message picker: the mailbox's newest messages (every folder), "subject — sender · date", with a search
+ * over subject and sender. The search is an OData filter, not $search, so results keep the newest-first order
+ * (Graph refuses $orderby with $search); the sort property leads the filter, as Exchange requires.
+ */
+export async function searchMessages(
+	this: ILoadOptionsFunctions,
+	filter?: string,
+	paginationToken?: string,
+): Promise<INodeListSearchResult> {
+	const mailbox = mailboxOf.call(this);
+	if (!mailbox || mailbox.startsWith('=')) return { results: [] };
+	let page: IDataObject;
+	if (paginationToken) {
+		page = (await graphRequest.call(this, { method: 'GET', path: paginationToken, mailbox })) as IDataObject;
+	} else {
+		const qs: IDataObject = {
+			$select: 'id,subject,from,receivedDateTime,webLink',
+			$orderby: 'receivedDateTime desc',
+			$top: MESSAGE_PAGE_SIZE,
+		};
+		const needle = filter?.trim();
+		if (needle) {
+			const text = `'${odataString(needle)}'`;
+			qs.$filter =
+				`receivedDateTime ge 1900-01-01T00:00:00Z and (contains(subject,${text})` +
+				` or contains(from/emailAddress/name,${text}) or contains(from/emailAddress/address,${text}))`;
+		}
+		page = (await graphRequest.call(this, {
+			method: 'GET',
+			path: `${userPath.call(this, mailbox)}/messages`,
+			qs,
+			mailbox,
+		})) as IDataObject;
+	}
+	const messages = (page.value as IDataObject[] | undefined) ?? [];
+	return {
+		results: messages.map((message) => {
+			const from = (message.from as { emailAddress?: { name?: string; address?: string } } | undefined)?.emailAddress;
+			const sender = from?.name || from?.address || 'unknown sender';
+			const subject = (message.subject as string | undefined)?.trim() || '(no subject)';
+			const when = pickerDate(message.receivedDateTime);
+			return {
+				name: `${subject} — ${sender}${when ? ` · ${when}` : ''}`,
+				value: message.id as string,
+				url: typeof message.webLink === 'string' ? message.webLink : undefined,
+			};
+		}),
+		paginationToken: page['@odata.nextLink'] as string | undefined,
+	};
 }

@@ -1,1 +1,1 @@
-export { searchFolders } from './listSearch';
+export { searchFolders, searchMessages } from './listSearch';

@@ -5,6 +5,7 @@
 import { NodeApiError, NodeOperationError, type INode, type JsonObject } from 'n8n-workflow';
 
 import { describeAccessToken } from '../auth/tokenClaims';
+import { deniedFix } from './deniedHint';
 
 /** What the transport knows about a failed Graph response (no request or response headers beyond these). */
 export interface GraphFailure {
@@ -88,13 +89,6 @@ function graphSays(failure: GraphFailure): string {
 	return parts.join(' ');
 }
 
-const DENIED_FIX =
-	'Check what Exchange Online lets this identity do: Test-ServicePrincipalAuthorization -Identity <appId> -Resource <mailbox> ' +
-	'(RBAC for Applications: a management role assignment such as "Application Mail.Send" or "Application Mail.Read" whose ' +
-	'management scope includes the mailbox), or Test-ApplicationAccessPolicy -AppId <appId> -Identity <mailbox> (the mailbox must ' +
-	'be a member of the policy group). Also check that the application permission (Mail.Send, Mail.Read, Mail.ReadWrite) was granted ' +
-	'with admin consent. Exchange can take 30 minutes to 2 hours to apply scoping changes.';
-
 /** Maps a Graph failure to the NodeApiError the user sees. */
 export function graphError(failure: GraphFailure, context: ErrorContext): NodeApiError {
 	const who = context.identity ? `This identity (${context.identity})` : 'This identity';
@@ -104,10 +98,10 @@ export function graphError(failure: GraphFailure, context: ErrorContext): NodeAp
 	const code = failure.code;
 	if (failure.status === 403 && /AccessDenied|Authorization_RequestDenied|ErrorAccessDenied/i.test(code)) {
 		message = `${who} is not allowed to use ${where}: Exchange scoping (RBAC for Applications or an ApplicationAccessPolicy) does not include it, or the permission is missing`;
-		fix = DENIED_FIX;
+		fix = deniedFix(context);
 	} else if (failure.status === 403) {
 		message = `${who} was refused by Microsoft Graph for ${where} (${code})`;
-		fix = DENIED_FIX;
+		fix = deniedFix(context);
 	} else if (
 		failure.status === 404 &&
 		/ErrorInvalidUser|MailboxNotEnabledForRESTAPI|ResourceNotFound.*user/i.test(code)

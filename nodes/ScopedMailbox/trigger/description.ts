@@ -3,20 +3,35 @@ import type { INodeProperties } from 'n8n-workflow';
 
 import { DEFAULT_MAX_PER_POLL, MAX_PER_POLL_LIMIT } from './config';
 import { IMPORTANCE_OPTIONS, folderLocator } from '../actions/common/descriptions';
+import { OUTPUT_OPTIONS } from '../actions/common/output';
+import { AUTHENTICATION_OPTIONS } from '../auth/identityNames';
 
-export const CREDENTIAL_TYPES = [
-	{ name: 'App Registration (Client Secret or Certificate)', value: 'scopedMailboxAppApi' },
-	{ name: 'Azure Managed Identity', value: 'scopedMailboxManagedIdentityApi' },
-	{ name: 'Delegated (Refresh Token)', value: 'scopedMailboxRefreshTokenApi' },
-	{ name: 'Delegated (OAuth2 Connect)', value: 'scopedMailboxOAuth2Api' },
-];
+/** The same identities, names and order as the action node (auth/identityNames.ts). */
+export const CREDENTIAL_TYPES = AUTHENTICATION_OPTIONS;
 
-/** The common folder picker; a trigger's folders default to a typed well-known name. */
+/** The action node's folder picker, with the same default (From list: Inbox). */
 function triggerFolder(name: string, displayName: string, description: string): INodeProperties {
-	return folderLocator({ name, displayName, description, default: { mode: 'id', value: 'inbox' } });
+	return folderLocator({ name, displayName, description });
 }
 
 export const triggerProperties: INodeProperties[] = [
+	{
+		// n8n's node creator lists a trigger's events from a "Trigger On" option and shows each one's `action`;
+		// without one it shows a generic "On new Scoped Mailbox event".
+		displayName: 'Trigger On',
+		name: 'event',
+		type: 'options',
+		noDataExpression: true,
+		options: [
+			{
+				name: 'New Message',
+				value: 'newMessage',
+				action: 'On new message in a shared mailbox',
+				description: 'A message arrives in, or is moved into, a watched folder of the mailbox',
+			},
+		],
+		default: 'newMessage',
+	},
 	{
 		displayName: 'Authentication',
 		name: 'authentication',
@@ -40,7 +55,7 @@ export const triggerProperties: INodeProperties[] = [
 		type: 'fixedCollection',
 		typeOptions: { multipleValues: true },
 		placeholder: 'Add Folder',
-		default: { folder: [{ folder: { __rl: true, mode: 'id', value: 'inbox' } }] },
+		default: { folder: [{ folder: { __rl: true, mode: 'list', value: 'inbox', cachedResultName: 'Inbox' } }] },
 		description: 'Each folder is watched on its own (subfolders can be picked; they are not included automatically)',
 		options: [
 			{
@@ -60,10 +75,8 @@ export const triggerProperties: INodeProperties[] = [
 		displayName: 'Output',
 		name: 'output',
 		type: 'options',
-		options: [
-			{ name: 'Simplified', value: 'simple', description: 'Flat fields: from, to, subject, body, dates, flags' },
-			{ name: 'Raw', value: 'raw', description: 'The message as Microsoft Graph returns it' },
-		],
+		// The action node's model; Selected Fields waits for the trigger's read path to take a $select.
+		options: OUTPUT_OPTIONS.filter((option) => option.value !== 'selected'),
 		default: 'simple',
 	},
 	{
@@ -127,7 +140,7 @@ export const triggerProperties: INodeProperties[] = [
 	},
 	{
 		...triggerFolder('moveTo', 'Move To', 'Folder to move taken messages to; it must not be a watched folder'),
-		default: { mode: 'id', value: '' },
+		default: { mode: 'list', value: '' },
 		displayOptions: { show: { postAction: ['move'] } },
 	},
 	{

@@ -8,6 +8,7 @@ import {
 
 import { attachmentPath, graphRequest, messagePath, userPath } from '../../transport';
 import { mailboxField, messageIdField } from '../common/descriptions';
+import { messageIdValue } from '../common/message';
 import { downloadAttachment } from '../common/messageAttachments';
 
 const properties: INodeProperties[] = [
@@ -38,7 +39,7 @@ export const description = updateDisplayOptions(
 
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {
 	const mailbox = this.getNodeParameter('mailbox', itemIndex) as string;
-	const messageId = this.getNodeParameter('messageId', itemIndex) as string;
+	const messageId = messageIdValue.call(this, itemIndex);
 	const attachmentId = this.getNodeParameter('attachmentId', itemIndex) as string;
 	const property = this.getNodeParameter('binaryPropertyName', itemIndex, 'data') as string;
 	const metadata = (await graphRequest.call(this, {

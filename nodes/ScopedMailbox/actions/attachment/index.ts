@@ -14,7 +14,12 @@ export const description: INodeProperties[] = [
 		displayOptions: { show: { resource: ['attachment'] } },
 		options: [
 			{ name: 'Download', value: 'download', description: 'Download an attachment', action: 'Download an attachment' },
-			{ name: 'List', value: 'list', description: 'List the attachments of a message', action: 'List attachments' },
+			{
+				name: 'Get Many',
+				value: 'list',
+				description: 'Get the attachments of a message',
+				action: 'Get many attachments',
+			},
 		],
 		default: 'list',
 	},

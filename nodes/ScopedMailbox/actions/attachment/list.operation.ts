@@ -6,6 +6,7 @@ import {
 } from 'n8n-workflow';
 
 import { mailboxField, messageIdField } from '../common/descriptions';
+import { messageIdValue } from '../common/message';
 import { listAttachments } from '../common/messageAttachments';
 
 const properties: INodeProperties[] = [mailboxField, messageIdField];
@@ -17,7 +18,7 @@ export const description = updateDisplayOptions(
 
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {
 	const mailbox = this.getNodeParameter('mailbox', itemIndex) as string;
-	const messageId = this.getNodeParameter('messageId', itemIndex) as string;
+	const messageId = messageIdValue.call(this, itemIndex);
 	const attachments = await listAttachments.call(this, mailbox, messageId);
 	return attachments.map((attachment) => {
 		const { '@odata.type': type, ...rest } = attachment;

@@ -1,5 +1,7 @@
 import type { INodeProperties } from 'n8n-workflow';
 
+import { messageLocator } from './message';
+
 /** Every operation acts on one named mailbox; scoping in Exchange is per mailbox, so it is never implicit. */
 export const mailboxField: INodeProperties = {
 	displayName: 'Mailbox',
@@ -19,14 +21,8 @@ export const IMPORTANCE_OPTIONS = [
 	{ name: 'High', value: 'high' },
 ];
 
-export const messageIdField: INodeProperties = {
-	displayName: 'Message ID',
-	name: 'messageId',
-	type: 'string',
-	required: true,
-	default: '',
-	description: 'The Graph ID of the message, as List and Get return it',
-};
+/** The message picker (resource locator); the name stays for the operations that import it. */
+export const messageIdField: INodeProperties = messageLocator;
 
 export const WELL_KNOWN_FOLDERS = [
 	{ name: 'Inbox', value: 'inbox' },
@@ -86,58 +82,7 @@ export const attachmentsField: INodeProperties = {
 		'Comma-separated names of binary properties of the input item to attach. Files above 3 MB (up to 150 MB) go through an upload session, which needs Mail.ReadWrite on the mailbox.',
 };
 
-export const simplifyField: INodeProperties = {
-	displayName: 'Simplify',
-	name: 'simplify',
-	type: 'boolean',
-	default: true,
-	description: 'Whether to return a flat, simplified version of each message instead of the raw Graph data',
-};
-
-export const MESSAGE_FIELDS = [
-	'bccRecipients',
-	'body',
-	'bodyPreview',
-	'categories',
-	'ccRecipients',
-	'conversationId',
-	'createdDateTime',
-	'flag',
-	'from',
-	'hasAttachments',
-	'importance',
-	'internetMessageHeaders',
-	'internetMessageId',
-	'isDraft',
-	'isRead',
-	'lastModifiedDateTime',
-	'parentFolderId',
-	'receivedDateTime',
-	'replyTo',
-	'sender',
-	'sentDateTime',
-	'subject',
-	'toRecipients',
-	'webLink',
-];
-
-export const fieldsOption: INodeProperties = {
-	displayName: 'Fields',
-	name: 'fields',
-	type: 'multiOptions',
-	options: MESSAGE_FIELDS.map((f) => ({ name: f, value: f })),
-	default: [],
-	description: "Message fields to return ($select). Empty: Graph's default fields (or the simplified set).",
-};
-
 export const downloadAttachmentOptions: INodeProperties[] = [
-	{
-		displayName: 'Download Attachments',
-		name: 'downloadAttachments',
-		type: 'boolean',
-		default: false,
-		description: 'Whether to download the file attachments of each message into binary properties',
-	},
 	{
 		displayName: 'Attachment Property Prefix',
 		name: 'attachmentPrefix',
@@ -145,6 +90,13 @@ export const downloadAttachmentOptions: INodeProperties[] = [
 		default: 'attachment_',
 		description:
 			'Downloaded attachments go to binary properties named prefix + index (attachment_0, attachment_1, ...)',
+	},
+	{
+		displayName: 'Download Attachments',
+		name: 'downloadAttachments',
+		type: 'boolean',
+		default: false,
+		description: 'Whether to download the file attachments of each message into binary properties',
 	},
 	{
 		displayName: 'Max Attachment Size (MB)',

@@ -16,16 +16,16 @@ export function simplifyMessage(message: IDataObject): IDataObject {
 	const set = (key: string, value: unknown) => {
 		if (value !== undefined) out[key] = value as IDataObject[keyof IDataObject];
 	};
-	set('id', message.id);
-	set('conversationId', message.conversationId);
+	// What a person reads first, then recipients and state, then the IDs workflows pass on.
 	set('subject', message.subject);
 	set('from', address(message.from as Recipient));
 	set('fromName', (message.from as Recipient | undefined)?.emailAddress?.name);
+	set('receivedDateTime', message.receivedDateTime);
+	set('bodyPreview', message.bodyPreview);
 	set('to', addresses(message.toRecipients));
 	set('cc', addresses(message.ccRecipients));
 	set('bcc', addresses(message.bccRecipients));
 	set('replyTo', addresses(message.replyTo));
-	set('receivedDateTime', message.receivedDateTime);
 	set('sentDateTime', message.sentDateTime);
 	set('isRead', message.isRead);
 	set('isDraft', message.isDraft);
@@ -33,15 +33,16 @@ export function simplifyMessage(message: IDataObject): IDataObject {
 	set('hasAttachments', message.hasAttachments);
 	set('categories', message.categories);
 	set('flagStatus', (message.flag as IDataObject | undefined)?.flagStatus);
-	set('bodyPreview', message.bodyPreview);
 	const body = message.body as IDataObject | undefined;
 	if (body) {
 		set('bodyContentType', body.contentType);
 		set('body', body.content);
 	}
+	set('webLink', message.webLink);
+	set('id', message.id);
+	set('conversationId', message.conversationId);
 	set('parentFolderId', message.parentFolderId);
 	set('internetMessageId', message.internetMessageId);
-	set('webLink', message.webLink);
 	return out;
 }
 

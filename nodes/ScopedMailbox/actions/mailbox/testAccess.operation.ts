@@ -11,6 +11,7 @@ import type { AccessTokenDescription } from '../../auth/tokenClaims';
 import { graphRequest, userPath } from '../../transport';
 import { httpStatusOf, isSendOutcomeUnknown } from '../common/errors';
 import { currentIdentity, identitySummary } from '../common/identity';
+import { credentialReport } from './identityReport';
 import { parseRecipients, splitList } from '../common/recipients';
 import {
 	CAPABILITY_LABEL,
@@ -252,6 +253,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		rows.push({ mailbox: control, role: 'control', probes: await probeMailbox.call(this, control, sendTo, 'control') });
 
 	const identity = await currentIdentity.call(this);
+	const credentialCheck = await credentialReport.call(this);
 	const leak = rows.find((r) => r.role === 'control' && Object.values(r.probes).some((p) => p.verdict === 'Granted'));
 	const missing = rows.filter((r) => r.role === 'target' && expected.some((c) => r.probes[c].verdict !== 'Granted'));
 	const overall = leak
@@ -279,6 +281,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 				details,
 				probes: describeProbes(role, sendTo !== undefined),
 				identity: identitySummary(identity),
+				credentialCheck,
 				...(overall === 'scope leak' && leak && role === 'target'
 					? { note: `The control mailbox ${leak.mailbox} is reachable: see its row for the fix.` }
 					: {}),

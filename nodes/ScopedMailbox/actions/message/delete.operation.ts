@@ -8,6 +8,7 @@ import {
 import { graphRequest, messagePath, userPath } from '../../transport';
 import type { BatchableOperation, ItemRequest } from '../common/batchable';
 import { mailboxField, messageIdField } from '../common/descriptions';
+import { messageIdValue } from '../common/message';
 
 const properties: INodeProperties[] = [
 	mailboxField,
@@ -24,12 +25,12 @@ export const description = updateDisplayOptions({ show: { resource: ['message'],
 
 function request(this: IExecuteFunctions, itemIndex: number): ItemRequest {
 	const mailbox = this.getNodeParameter('mailbox', itemIndex) as string;
-	const messageId = this.getNodeParameter('messageId', itemIndex) as string;
+	const messageId = messageIdValue.call(this, itemIndex);
 	return { mailbox, method: 'DELETE', path: `${userPath.call(this, mailbox)}${messagePath(messageId)}` };
 }
 
 function result(this: IExecuteFunctions, itemIndex: number): INodeExecutionData[] {
-	return [{ json: { deleted: true, id: this.getNodeParameter('messageId', itemIndex) as string } }];
+	return [{ json: { deleted: true, id: messageIdValue.call(this, itemIndex) } }];
 }
 
 export const batch: BatchableOperation = { request, result };

@@ -8,6 +8,7 @@ import {
 
 import { attachmentsField, mailboxField, messageIdField } from '../common/descriptions';
 import { sendOptionsField } from '../common/idempotency';
+import { messageIdValue } from '../common/message';
 import { parseRecipients } from '../common/recipients';
 import { respond } from './reply.operation';
 
@@ -52,7 +53,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	const additional = this.getNodeParameter('additionalFields', itemIndex, {}) as IDataObject;
 	return await respond.call(this, itemIndex, {
 		mailbox: this.getNodeParameter('mailbox', itemIndex) as string,
-		messageId: this.getNodeParameter('messageId', itemIndex) as string,
+		messageId: messageIdValue.call(this, itemIndex),
 		action: 'forward',
 		draftAction: 'createForward',
 		body: { comment: this.getNodeParameter('comment', itemIndex, '') as string, toRecipients: to },

@@ -8,27 +8,22 @@ import {
 
 import { graphRequest, messagePath, userPath } from '../../transport';
 import type { BatchableOperation, ItemRequest } from '../common/batchable';
-import {
-	downloadAttachmentOptions,
-	fieldsOption,
-	mailboxField,
-	messageIdField,
-	simplifyField,
-} from '../common/descriptions';
+import { downloadAttachmentOptions, mailboxField, messageIdField } from '../common/descriptions';
+import { messageIdValue } from '../common/message';
 import { downloadMessageAttachments, downloadOptions } from '../common/messageAttachments';
-import { simplifyMessage } from '../common/simplify';
+import { outputFields, outputMode, selectFor, shapeMessage } from '../common/output';
 
 const properties: INodeProperties[] = [
 	mailboxField,
 	messageIdField,
-	simplifyField,
+	...outputFields(),
 	{
 		displayName: 'Options',
 		name: 'options',
 		type: 'collection',
 		placeholder: 'Add Option',
 		default: {},
-		options: [...downloadAttachmentOptions, fieldsOption],
+		options: [...downloadAttachmentOptions],
 	},
 ];
 
@@ -36,18 +31,16 @@ export const description = updateDisplayOptions({ show: { resource: ['message'],
 
 function request(this: IExecuteFunctions, itemIndex: number): ItemRequest {
 	const mailbox = this.getNodeParameter('mailbox', itemIndex) as string;
-	const messageId = this.getNodeParameter('messageId', itemIndex) as string;
-	const options = this.getNodeParameter('options', itemIndex, {}) as IDataObject;
-	const fields = (options.fields as string[] | undefined) ?? [];
+	const messageId = messageIdValue.call(this, itemIndex);
+	// Simplified reads Graph's default fields (the body included), as Get always did.
+	const select = selectFor.call(this, itemIndex, outputMode.call(this, itemIndex), []);
 	const qs: IDataObject = {};
-	if (fields.length) qs.$select = ['id', ...fields.filter((f) => f !== 'id')].join(',');
+	if (select.length) qs.$select = select.join(',');
 	return { mailbox, method: 'GET', path: `${userPath.call(this, mailbox)}${messagePath(messageId)}`, qs };
 }
 
 function result(this: IExecuteFunctions, itemIndex: number, body: unknown): INodeExecutionData[] {
-	const simplify = this.getNodeParameter('simplify', itemIndex, true) as boolean;
-	const message = body as IDataObject;
-	return [{ json: simplify ? simplifyMessage(message) : message }];
+	return [{ json: shapeMessage(outputMode.call(this, itemIndex), body as IDataObject) }];
 }
 
 export const batch: BatchableOperation = {

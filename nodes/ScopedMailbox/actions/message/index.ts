@@ -23,10 +23,11 @@ export const description: INodeProperties[] = [
 			{ name: 'Forward', value: 'forward', description: 'Forward a message', action: 'Forward a message' },
 			{ name: 'Get', value: 'get', description: 'Get a message', action: 'Get a message' },
 			{
-				name: 'List',
+				// The value stays 'list': saved workflows name it.
+				name: 'Get Many',
 				value: 'list',
-				description: 'List the messages of a folder or the whole mailbox',
-				action: 'List messages',
+				description: 'Get many messages of a folder or of the whole mailbox',
+				action: 'Get many messages',
 			},
 			{ name: 'Move', value: 'move', description: 'Move a message to a folder', action: 'Move a message' },
 			{ name: 'Reply', value: 'reply', description: 'Reply or reply all to a message', action: 'Reply to a message' },

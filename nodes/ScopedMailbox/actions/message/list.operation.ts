@@ -7,19 +7,13 @@ import {
 } from 'n8n-workflow';
 
 import { folderPath, graphRequestAllItems, userPath } from '../../transport';
-import {
-	downloadAttachmentOptions,
-	fieldsOption,
-	folderLocator,
-	mailboxField,
-	simplifyField,
-	IMPORTANCE_OPTIONS,
-} from '../common/descriptions';
+import { downloadAttachmentOptions, folderLocator, mailboxField, IMPORTANCE_OPTIONS } from '../common/descriptions';
 import { compileListQuery, toQs, type ListFilters } from '../common/filter';
 import { folderValue } from '../common/folder';
 import { downloadMessageAttachments, downloadOptions } from '../common/messageAttachments';
 import { featureSetOfNode, graphLacks } from '../../auth/cloudFeatures';
-import { SIMPLE_SELECT, simplifyMessage } from '../common/simplify';
+import { SIMPLE_SELECT } from '../common/simplify';
+import { outputFields, outputMode, selectFor, shapeMessage } from '../common/output';
 
 /** Graph's largest page for messages; with Return All, 10,000 messages take about 10 requests. */
 export const MAX_PAGE_SIZE = 1000;
@@ -47,6 +41,7 @@ const properties: INodeProperties[] = [
 		description: 'Max number of results to return',
 		displayOptions: { show: { returnAll: [false] } },
 	},
+	...outputFields(),
 	{
 		displayName: 'Filters',
 		name: 'filters',
@@ -101,7 +96,6 @@ const properties: INodeProperties[] = [
 		default: {},
 		options: [
 			...downloadAttachmentOptions,
-			fieldsOption,
 			{
 				displayName: 'Order',
 				name: 'orderBy',
@@ -117,7 +111,6 @@ const properties: INodeProperties[] = [
 			},
 		],
 	},
-	simplifyField,
 ];
 
 export const description = updateDisplayOptions({ show: { resource: ['message'], operation: ['list'] } }, properties);
@@ -129,16 +122,15 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	const limit = returnAll ? undefined : (this.getNodeParameter('limit', itemIndex, 50) as number);
 	const filters = this.getNodeParameter('filters', itemIndex, {}) as ListFilters;
 	const options = this.getNodeParameter('options', itemIndex, {}) as IDataObject;
-	const simplify = this.getNodeParameter('simplify', itemIndex, true) as boolean;
+	const mode = outputMode.call(this, itemIndex);
 
 	const orderBy = filters.search ? '' : ((options.orderBy as string | undefined) ?? 'receivedDateTime desc');
 	const qs = toQs(compileListQuery.call(this, filters, orderBy, itemIndex));
-	const fields = (options.fields as string[] | undefined) ?? [];
 	// China's Graph has no message flag: the simplified set leaves it out there rather than being refused.
 	const simple = graphLacks(await featureSetOfNode(this, itemIndex), 'messageFlag')
 		? SIMPLE_SELECT.filter((f) => f !== 'flag')
 		: SIMPLE_SELECT;
-	const select = fields.length ? ['id', ...fields.filter((f) => f !== 'id')] : simplify ? simple : [];
+	const select = selectFor.call(this, itemIndex, mode, simple);
 	if (select.length) qs.$select = select.join(',');
 	qs.$top = limit === undefined ? MAX_PAGE_SIZE : Math.min(limit, MAX_PAGE_SIZE);
 
@@ -153,7 +145,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	const download = options.downloadAttachments === true;
 	const out: INodeExecutionData[] = [];
 	for (const message of messages.slice(0, limit ?? messages.length)) {
-		const json = simplify ? simplifyMessage(message) : message;
+		const json = shapeMessage(mode, message);
 		if (download && (message.hasAttachments === true || message.hasAttachments === undefined)) {
 			const { binary, skipped } = await downloadMessageAttachments.call(
 				this,

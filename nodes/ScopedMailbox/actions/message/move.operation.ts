@@ -9,6 +9,7 @@ import {
 import { graphRequest, messagePath, userPath } from '../../transport';
 import type { BatchableOperation, ItemRequest } from '../common/batchable';
 import { folderLocator, mailboxField, messageIdField } from '../common/descriptions';
+import { messageIdValue } from '../common/message';
 import { folderValue } from '../common/folder';
 
 const properties: INodeProperties[] = [
@@ -27,7 +28,7 @@ export const description = updateDisplayOptions({ show: { resource: ['message'],
 
 function request(this: IExecuteFunctions, itemIndex: number): ItemRequest {
 	const mailbox = this.getNodeParameter('mailbox', itemIndex) as string;
-	const messageId = this.getNodeParameter('messageId', itemIndex) as string;
+	const messageId = messageIdValue.call(this, itemIndex);
 	// The folder travels in the body as data, not in the path, so no encoding beyond JSON is needed.
 	const destinationId = folderValue.call(this, 'destinationFolder', itemIndex, true);
 	return {
@@ -44,7 +45,7 @@ function result(this: IExecuteFunctions, itemIndex: number, body: unknown): INod
 		{
 			json: {
 				moved: true,
-				previousId: this.getNodeParameter('messageId', itemIndex) as string,
+				previousId: messageIdValue.call(this, itemIndex),
 				// Exchange gives a moved message a new id.
 				id: moved.id,
 				parentFolderId: moved.parentFolderId,

@@ -11,6 +11,7 @@ import { describeAttachments } from '../common/attachments';
 import { attachmentPlan, inlineAttachments, sendThroughDraft } from '../common/compose';
 import { attachmentsField, mailboxField, messageIdField } from '../common/descriptions';
 import { idempotencyKeyFor, keyProperty, sendOnce, sendOptionsField } from '../common/idempotency';
+import { messageIdValue } from '../common/message';
 import { parseRecipients } from '../common/recipients';
 
 const properties: INodeProperties[] = [
@@ -58,7 +59,7 @@ export const description = updateDisplayOptions({ show: { resource: ['message'],
 
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {
 	const mailbox = this.getNodeParameter('mailbox', itemIndex) as string;
-	const messageId = this.getNodeParameter('messageId', itemIndex) as string;
+	const messageId = messageIdValue.call(this, itemIndex);
 	const replyType = this.getNodeParameter('replyType', itemIndex, 'reply') as 'reply' | 'replyAll';
 	const comment = this.getNodeParameter('comment', itemIndex, '') as string;
 	const additional = this.getNodeParameter('additionalFields', itemIndex, {}) as IDataObject;

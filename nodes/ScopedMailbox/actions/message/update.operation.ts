@@ -9,9 +9,10 @@ import {
 
 import { graphRequest, messagePath, userPath } from '../../transport';
 import type { BatchableOperation, ItemRequest } from '../common/batchable';
-import { mailboxField, messageIdField, simplifyField } from '../common/descriptions';
+import { mailboxField, messageIdField } from '../common/descriptions';
+import { messageIdValue } from '../common/message';
 import { splitList } from '../common/recipients';
-import { simplifyMessage } from '../common/simplify';
+import { outputFields, outputMode, shapeMessage } from '../common/output';
 
 const properties: INodeProperties[] = [
 	mailboxField,
@@ -53,14 +54,14 @@ const properties: INodeProperties[] = [
 			},
 		],
 	},
-	simplifyField,
+	...outputFields(false),
 ];
 
 export const description = updateDisplayOptions({ show: { resource: ['message'], operation: ['update'] } }, properties);
 
 function request(this: IExecuteFunctions, itemIndex: number): ItemRequest {
 	const mailbox = this.getNodeParameter('mailbox', itemIndex) as string;
-	const messageId = this.getNodeParameter('messageId', itemIndex) as string;
+	const messageId = messageIdValue.call(this, itemIndex);
 	const fields = this.getNodeParameter('updateFields', itemIndex, {}) as IDataObject;
 	const body: IDataObject = {};
 	if (fields.readStatus !== undefined) body.isRead = fields.readStatus === 'read';
@@ -76,8 +77,8 @@ function request(this: IExecuteFunctions, itemIndex: number): ItemRequest {
 }
 
 function result(this: IExecuteFunctions, itemIndex: number, body: unknown): INodeExecutionData[] {
-	const simplify = this.getNodeParameter('simplify', itemIndex, true) as boolean;
-	return [{ json: simplify ? simplifyMessage(body as IDataObject) : (body as IDataObject) }];
+	const mode = outputMode.call(this, itemIndex);
+	return [{ json: shapeMessage(mode === 'selected' ? 'raw' : mode, body as IDataObject) }];
 }
 
 export const batch: BatchableOperation = { request, result };
