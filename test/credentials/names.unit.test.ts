@@ -64,20 +64,22 @@ describe('identity names', () => {
 		const visible = (properties: INodeProperties[]) =>
 			properties.filter((p) => !['hidden', 'notice'].includes(p.type)).map((p) => p.name);
 		for (const credential of [credentials[0], credentials[2]]) {
-			expect(visible(credential.properties).slice(0, 5)).toEqual([
+			expect(visible(credential.properties).slice(0, 6)).toEqual([
 				'cloud',
 				'authorityHost',
 				'graphBaseUrl',
+				'graphFeatureSet',
 				'tenantId',
 				'clientId',
 			]);
 		}
 		// n8n merges an OAuth2 credential into its parent's order: Client ID and Client Secret stay where
 		// oAuth2Api puts them (docs/decisions.md); our own fields start with the cloud.
-		expect(visible(credentials[3].properties).slice(0, 5)).toEqual([
+		expect(visible(credentials[3].properties).slice(0, 6)).toEqual([
 			'cloud',
 			'authorityHost',
 			'graphBaseUrl',
+			'graphFeatureSet',
 			'tenantId',
 			'clientId',
 		]);
