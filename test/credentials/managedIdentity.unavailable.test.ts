@@ -6,6 +6,7 @@ import { createServer } from 'node:net';
 import type { ICredentialDataDecryptedObject } from 'n8n-workflow';
 import { everythingAbout, newStore, probe } from './helpers';
 import { pressTest } from './testButton';
+import { ScopedMailboxAppApi } from '../../credentials/ScopedMailboxAppApi.credentials';
 
 const TYPE = 'scopedMailboxManagedIdentityApi';
 
@@ -30,7 +31,8 @@ it('fails with an actionable "no managed identity on this host" error, in the no
 	const run = await probe(store, TYPE, 'n1', 'shared@contoso.com');
 	expect(run.error?.message).toMatch(/No managed identity is available on this host: connection refused/);
 	expect(run.error?.description).toMatch(/only when n8n runs in Azure/);
-	expect(run.error?.description).toMatch(/Scoped Mailbox App \(Client Credentials\) API/);
+	// The hint names the credential a user would pick instead, as the credential list shows it.
+	expect(run.error?.description).toContain(`"${new ScopedMailboxAppApi().displayName}"`);
 	const continued = await probe(store, TYPE, 'n1', 'shared@contoso.com', { continueOnFail: true, items: 2 });
 	expect(continued.error).toBeUndefined();
 	expect(continued.items.map((i) => i.json.error)).toEqual([
