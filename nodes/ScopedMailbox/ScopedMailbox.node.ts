@@ -11,7 +11,7 @@ import * as mailbox from './actions/mailbox';
 import * as message from './actions/message';
 import { router } from './actions/router';
 import { throttleWaitField } from './actions/common/throttleWait';
-import { AUTHENTICATION_OPTIONS } from './auth/identityNames';
+import { AUTHENTICATION_OPTIONS, DEFAULT_CREDENTIAL_TYPE, NODE_CREDENTIALS } from './auth/registry';
 import { scopedMailboxCredentialTest } from './methods/credentialTest';
 import { listSearch, loadOptions } from './methods';
 
@@ -33,31 +33,7 @@ export class ScopedMailbox implements INodeType {
 		inputs: [NodeConnectionTypes.Main],
 
 		outputs: [NodeConnectionTypes.Main],
-		credentials: [
-			{
-				name: 'scopedMailboxAppApi',
-				required: true,
-				testedBy: 'scopedMailboxCredentialTest',
-				displayOptions: { show: { authentication: ['scopedMailboxAppApi'] } },
-			},
-			{
-				name: 'scopedMailboxManagedIdentityApi',
-				required: true,
-				testedBy: 'scopedMailboxCredentialTest',
-				displayOptions: { show: { authentication: ['scopedMailboxManagedIdentityApi'] } },
-			},
-			{
-				name: 'scopedMailboxRefreshTokenApi',
-				required: true,
-				testedBy: 'scopedMailboxCredentialTest',
-				displayOptions: { show: { authentication: ['scopedMailboxRefreshTokenApi'] } },
-			},
-			{
-				name: 'scopedMailboxOAuth2Api',
-				required: true,
-				displayOptions: { show: { authentication: ['scopedMailboxOAuth2Api'] } },
-			},
-		],
+		credentials: NODE_CREDENTIALS,
 		properties: [
 			{
 				// Values are the credential type names: the transport sends with the type this parameter names.
@@ -65,7 +41,7 @@ export class ScopedMailbox implements INodeType {
 				name: 'authentication',
 				type: 'options',
 				options: AUTHENTICATION_OPTIONS,
-				default: 'scopedMailboxAppApi',
+				default: DEFAULT_CREDENTIAL_TYPE,
 			},
 			{
 				displayName: 'Resource',

@@ -11,7 +11,7 @@ import { checkExists, create, receive, remove } from './instant/webhook';
 import { instantTriggerProperties } from './instant/description';
 import { listSearch } from './methods';
 import { scopedMailboxCredentialTest } from './methods/credentialTest';
-import { CREDENTIAL_TYPES } from './trigger/description';
+import { NODE_CREDENTIALS } from './auth/registry';
 
 /**
  * A second trigger node rather than a mode of the polling one: n8n makes a node either a polling node (with its
@@ -30,12 +30,7 @@ export class ScopedMailboxInstantTrigger implements INodeType {
 		defaults: { name: 'Scoped Mailbox Instant Trigger' },
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
-		credentials: CREDENTIAL_TYPES.map(({ value }) => ({
-			name: value,
-			required: true,
-			testedBy: 'scopedMailboxCredentialTest',
-			displayOptions: { show: { authentication: [value] } },
-		})),
+		credentials: NODE_CREDENTIALS,
 		// n8n knows two webhook names, 'default' and 'setup': the second one is the lifecycle URL.
 		webhooks: [
 			{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: 'notifications' },

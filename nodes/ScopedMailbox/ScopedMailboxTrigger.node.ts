@@ -8,7 +8,8 @@ import {
 
 import { listSearch } from './methods';
 import { scopedMailboxCredentialTest } from './methods/credentialTest';
-import { CREDENTIAL_TYPES, triggerProperties } from './trigger/description';
+import { NODE_CREDENTIALS } from './auth/registry';
+import { triggerProperties } from './trigger/description';
 import { assertTriggerCloudSupported } from './trigger/cloudCheck';
 import { pollScopedMailbox } from './trigger/poll';
 
@@ -29,12 +30,7 @@ export class ScopedMailboxTrigger implements INodeType {
 		// The older n8n-nodes-base rule only knows the string form; NodeConnectionTypes.Main is the same 'main'.
 
 		outputs: [NodeConnectionTypes.Main],
-		credentials: CREDENTIAL_TYPES.map(({ value }) => ({
-			name: value,
-			required: true,
-			testedBy: 'scopedMailboxCredentialTest',
-			displayOptions: { show: { authentication: [value] } },
-		})),
+		credentials: NODE_CREDENTIALS,
 		properties: triggerProperties,
 	};
 

@@ -10,12 +10,13 @@ import { ScopedMailboxRefreshTokenApi } from '../../credentials/ScopedMailboxRef
 import { ScopedMailbox } from '../../nodes/ScopedMailbox/ScopedMailbox.node';
 import { ScopedMailboxTrigger } from '../../nodes/ScopedMailbox/ScopedMailboxTrigger.node';
 import { toAuthError } from '../../nodes/ScopedMailbox/auth/errors';
+import { ScopedMailboxInstantTrigger } from '../../nodes/ScopedMailbox/ScopedMailboxInstantTrigger.node';
 import {
 	credentialDisplayName,
-	FIELD_LABELS_FOR_TESTS,
+	credentialEntry,
 	IDENTITY_NAMES,
 	type CredentialTypeName,
-} from '../../nodes/ScopedMailbox/auth/identityNames';
+} from '../../nodes/ScopedMailbox/auth/registry';
 import { failureMessage } from '../../nodes/ScopedMailbox/methods/credentialTest';
 
 const credentials = [
@@ -37,13 +38,15 @@ describe('identity names', () => {
 		}
 		const action = authenticationOf(new ScopedMailbox().description.properties);
 		const trigger = authenticationOf(new ScopedMailboxTrigger().description.properties);
+		const instant = authenticationOf(new ScopedMailboxInstantTrigger().description.properties);
 		expect(action).toEqual(trigger);
+		expect(action).toEqual(instant);
 		expect(action).toEqual(Object.entries(IDENTITY_NAMES).map(([value, name]) => ({ name, value })));
 	});
 
 	it('label every field an error can blame as the credential shows it', () => {
 		for (const credential of credentials) {
-			const labels = FIELD_LABELS_FOR_TESTS[credential.name as CredentialTypeName];
+			const labels = credentialEntry(credential.name)!.fieldLabels;
 			for (const [field, label] of Object.entries(labels)) {
 				// OAuth2's token code says "scopes" for what the dialog stores as "permissions".
 				const name = credential.name === 'scopedMailboxOAuth2Api' && field === 'scopes' ? 'permissions' : field;

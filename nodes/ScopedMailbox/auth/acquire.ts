@@ -14,24 +14,10 @@ import {
 } from '@azure/msal-node';
 import { CloudConfigurationError, requireAuthorityHost, resolveCloud, type CloudEndpoints } from './clouds';
 import { loadCertificate, type LoadedCertificate } from './certificate';
-import {
-	ScopedMailboxAuthError,
-	TransportError,
-	toAuthError,
-	type CredentialKind,
-	type FailureContext,
-} from './errors';
+import { ScopedMailboxAuthError, TransportError, toAuthError, type FailureContext } from './errors';
+import { kindOfCredentialType, type CredentialKind } from './registry';
 import { networkModule, processWideNetworkModule, withSend, type HttpSend } from './network';
 import { secretValuesOf } from './redact';
-
-export const CREDENTIAL_TYPES = {
-	app: 'scopedMailboxAppApi',
-	managedIdentity: 'scopedMailboxManagedIdentityApi',
-	refreshToken: 'scopedMailboxRefreshTokenApi',
-	delegatedConnect: 'scopedMailboxOAuth2Api',
-} as const;
-
-export type CredentialTypeName = (typeof CREDENTIAL_TYPES)[keyof typeof CREDENTIAL_TYPES];
 
 export type CredentialData = Record<string, unknown>;
 
@@ -344,18 +330,10 @@ async function managedIdentityToken(
 }
 
 function kindOf(credentialType: string): CredentialKind {
-	switch (credentialType) {
-		case CREDENTIAL_TYPES.app:
-			return 'app';
-		case CREDENTIAL_TYPES.managedIdentity:
-			return 'managedIdentity';
-		case CREDENTIAL_TYPES.refreshToken:
-			return 'refreshToken';
-		case CREDENTIAL_TYPES.delegatedConnect:
-			return 'oAuth2';
-		default:
-			throw new ScopedMailboxAuthError(`Unknown credential type "${credentialType}"`, { reason: 'configuration' });
-	}
+	const kind = kindOfCredentialType(credentialType);
+	if (!kind)
+		throw new ScopedMailboxAuthError(`Unknown credential type "${credentialType}"`, { reason: 'configuration' });
+	return kind;
 }
 
 /**

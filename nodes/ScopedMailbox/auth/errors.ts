@@ -3,10 +3,10 @@
  * redacted message. The original error is never passed on: msal and HTTP client errors carry the token request
  * (client secret, client assertion, refresh token) in their fields.
  */
-import { fieldLabel } from './identityNames';
+import { credentialTypeOfKind, fieldLabel, type CredentialKind } from './registry';
 import { redact } from './redact';
 
-export type CredentialKind = 'app' | 'managedIdentity' | 'refreshToken' | 'oAuth2';
+export type { CredentialKind };
 
 /**
  * Thrown by token acquisition. Only own fields: name, message, description, aadstsCode, reason, field.
@@ -74,14 +74,6 @@ export class TransportError extends Error {
 		super(message);
 		this.name = 'TransportError';
 	}
-}
-
-/** The credential type behind each kind, for the fields an error may blame. */
-function credentialTypeOf(kind: CredentialKind): string {
-	if (kind === 'app') return 'scopedMailboxAppApi';
-	if (kind === 'managedIdentity') return 'scopedMailboxManagedIdentityApi';
-	if (kind === 'refreshToken') return 'scopedMailboxRefreshTokenApi';
-	return 'scopedMailboxOAuth2Api';
 }
 
 export interface FailureContext {
@@ -174,7 +166,7 @@ export function toAuthError(error: unknown, context: FailureContext): ScopedMail
 		new ScopedMailboxAuthError(redact(message, context.secrets), {
 			reason,
 			// Only a field this kind of credential has (an App credential has no delegated permissions to fix).
-			field: fieldLabel(credentialTypeOf(context.kind), field) ? field : undefined,
+			field: fieldLabel(credentialTypeOfKind(context.kind), field) ? field : undefined,
 			aadstsCode: facts.aadsts,
 			// msal's words about a request that got no answer only point to its own docs.
 			description: [extra, facts.transport ? undefined : said]

@@ -7,11 +7,11 @@ export {
 	authorityOptions,
 	delegatedScopes,
 	managedIdentityParams,
-	CREDENTIAL_TYPES,
 	DEFAULT_DELEGATED_PERMISSIONS,
 	OIDC_SCOPES,
 } from './acquire';
-export type { AcquiredToken, CredentialData, CredentialTypeName, ManagedIdentityType } from './acquire';
+export type { AcquiredToken, CredentialData, ManagedIdentityType } from './acquire';
+export { CREDENTIALS, CREDENTIAL_TYPE_NAMES, type CredentialTypeName } from './registry';
 export { loadCertificate, normalisePem } from './certificate';
 export type { LoadedCertificate, ThumbprintAlgorithm } from './certificate';
 export { ScopedMailboxAuthError, TransportError, toAuthError } from './errors';

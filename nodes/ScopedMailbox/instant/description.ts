@@ -1,11 +1,11 @@
 /** The instant trigger's parameters: the polling trigger's, after a notice on what Graph needs to reach n8n. */
 import type { INodeProperties } from 'n8n-workflow';
 
+import { IDENTITY_NAMES } from '../auth/registry';
 import { triggerProperties } from '../trigger/description';
 
 const prerequisites: INodeProperties = {
-	displayName:
-		"Microsoft Graph must reach this n8n over HTTPS at its webhook URL: set WEBHOOK_URL to the public https:// address (or serve HTTPS with N8N_PROTOCOL=https, N8N_SSL_KEY and N8N_SSL_CERT). The identity needs Mail.Read (or Mail.ReadBasic) on the mailbox, scoped by Exchange like every other request. Delegated credentials can subscribe only to the signed-in user's own mailbox: use App Registration or Managed Identity for a shared mailbox. Exchange allows 1,000 active subscriptions per mailbox across all apps; this node uses one per watched folder.",
+	displayName: `Microsoft Graph must reach this n8n over HTTPS at its webhook URL: set WEBHOOK_URL to the public https:// address (or serve HTTPS with N8N_PROTOCOL=https, N8N_SSL_KEY and N8N_SSL_CERT). The identity needs Mail.Read (or Mail.ReadBasic) on the mailbox, scoped by Exchange like every other request. Delegated credentials can subscribe only to the signed-in user's own mailbox: use ${IDENTITY_NAMES.scopedMailboxAppApi} or ${IDENTITY_NAMES.scopedMailboxManagedIdentityApi} for a shared mailbox. Exchange allows 1,000 active subscriptions per mailbox across all apps; this node uses one per watched folder.`,
 	name: 'instantNotice',
 	type: 'notice',
 	default: '',

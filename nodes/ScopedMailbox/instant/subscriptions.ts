@@ -2,6 +2,7 @@
  * The instant trigger's Graph subscriptions: one per watched folder, for `created` messages, with a secret
  * clientState and a lifecycle URL. Their ids, expiry and the secret live in the workflow's static data.
  */
+import { DEFAULT_CREDENTIAL_TYPE, isDelegatedCredential } from '../auth/registry';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 
 import { NodeApiError, NodeOperationError, type IDataObject } from 'n8n-workflow';
@@ -77,7 +78,7 @@ function textOf(error: unknown): string {
 }
 
 const DELEGATED_HINT =
-	"Delegated credentials can subscribe only to the signed-in user's own mailbox (Microsoft does not support subscriptions through Mail.Read.Shared): use App Registration or Managed Identity for a shared mailbox.";
+	"Delegated credentials can subscribe only to the signed-in user's own mailbox (Microsoft does not support subscriptions through Mail.Read.Shared): use Entra App (Client Secret or Certificate) or Azure Managed Identity for a shared mailbox.";
 
 function expiry(minutes: number): string {
 	return new Date(Date.now() + minutes * 60_000).toISOString();
@@ -100,8 +101,7 @@ export async function createSubscription(
 	folder: string,
 	state: InstantState,
 ): Promise<FolderSubscription> {
-	const authentication = String(this.getNodeParameter('authentication', 'scopedMailboxAppApi'));
-	const delegated = authentication === 'scopedMailboxRefreshTokenApi' || authentication === 'scopedMailboxOAuth2Api';
+	const delegated = isDelegatedCredential(String(this.getNodeParameter('authentication', DEFAULT_CREDENTIAL_TYPE)));
 	const post = async (minutes: number) =>
 		(await graphRequest.call(this, {
 			method: 'POST',

@@ -13,10 +13,10 @@ import type {
 	ICredentialsDecrypted,
 	INodeCredentialTestResult,
 } from 'n8n-workflow';
-import { acquireToken, CREDENTIAL_TYPES, type AcquiredToken } from '../auth/acquire';
+import { acquireToken, type AcquiredToken } from '../auth/acquire';
 import { resolveCloud } from '../auth/clouds';
 import { ScopedMailboxAuthError, toAuthError } from '../auth/errors';
-import { fieldLabel } from '../auth/identityNames';
+import { credentialEntry, fieldLabel } from '../auth/registry';
 import { sendWithLegacyRequest, type HttpSend } from '../auth/network';
 import { redact, secretValuesOf } from '../auth/redact';
 import { describeAccessToken, type AccessTokenDescription } from '../auth/tokenClaims';
@@ -142,7 +142,7 @@ export async function scopedMailboxCredentialTest(
 	const send = sendWithLegacyRequest(this.helpers.request);
 	// A test function that throws makes n8n answer 500: every failure becomes an Error result.
 	try {
-		if (credential.type === CREDENTIAL_TYPES.delegatedConnect) {
+		if (credentialEntry(credential.type)?.n8nOAuth2) {
 			const result = await testOAuth2(data, send);
 			return { status: result.status, message: redact(result.message, secrets) };
 		}

@@ -4,7 +4,6 @@ export {
 	graphRequestAllItems,
 	graphRequestAllPages,
 	uploadChunk,
-	CREDENTIAL_TYPES,
 	type GraphRequestOptions,
 	type GraphFullResponse,
 	type AllItemsOptions,

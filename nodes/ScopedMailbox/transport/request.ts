@@ -5,6 +5,7 @@ import { NodeApiError, NodeOperationError, type IDataObject, type IHttpRequestMe
 
 import { featureSetOf, cloudRefusal, type GraphFeatureSet } from '../auth/cloudFeatures';
 import { resolveCloud } from '../auth/clouds';
+import { accessTokenOf, isCredentialType } from '../auth/registry';
 import {
 	ResponseType,
 	TransportAuthenticationError,
@@ -41,13 +42,6 @@ import {
 	isThrottled,
 	type RetryPolicy,
 } from './retry';
-
-export const CREDENTIAL_TYPES = [
-	'scopedMailboxAppApi',
-	'scopedMailboxManagedIdentityApi',
-	'scopedMailboxRefreshTokenApi',
-	'scopedMailboxOAuth2Api',
-] as const;
 
 export interface GraphRequestOptions {
 	method: IHttpRequestMethods;
@@ -93,7 +87,7 @@ function credentialTypeOf(ctx: GraphContext, itemIndex: number): string {
 	}
 	if (typeof type !== 'string' || !type) {
 		const configured = Object.keys(ctx.getNode().credentials ?? {});
-		type = configured.find((name) => (CREDENTIAL_TYPES as readonly string[]).includes(name)) ?? configured[0];
+		type = configured.find(isCredentialType) ?? configured[0];
 	}
 	if (typeof type !== 'string' || !type) {
 		throw new NodeOperationError(ctx.getNode(), 'No credential selected', {
@@ -135,8 +129,7 @@ async function graphBaseUrlOf(ctx: GraphContext, credentialType: string, itemInd
 async function identityOf(ctx: GraphContext, credentialType: string, itemIndex: number): Promise<string | undefined> {
 	try {
 		const credentials = await ctx.getCredentials(credentialType, itemIndex);
-		const oauth = credentials.oauthTokenData as { access_token?: unknown } | undefined;
-		return describeIdentity(credentials.accessToken ?? oauth?.access_token);
+		return describeIdentity(accessTokenOf(credentialType, credentials));
 	} catch {
 		return undefined;
 	}

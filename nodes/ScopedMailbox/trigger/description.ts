@@ -4,10 +4,7 @@ import type { INodeProperties } from 'n8n-workflow';
 import { DEFAULT_MAX_PER_POLL, MAX_PER_POLL_LIMIT } from './config';
 import { IMPORTANCE_OPTIONS, folderLocator } from '../actions/common/descriptions';
 import { OUTPUT_OPTIONS } from '../actions/common/output';
-import { AUTHENTICATION_OPTIONS } from '../auth/identityNames';
-
-/** The same identities, names and order as the action node (auth/identityNames.ts). */
-export const CREDENTIAL_TYPES = AUTHENTICATION_OPTIONS;
+import { AUTHENTICATION_OPTIONS, DEFAULT_CREDENTIAL_TYPE } from '../auth/registry';
 
 /** The action node's folder picker, with the same default (From list: Inbox). */
 function triggerFolder(name: string, displayName: string, description: string): INodeProperties {
@@ -36,8 +33,8 @@ export const triggerProperties: INodeProperties[] = [
 		displayName: 'Authentication',
 		name: 'authentication',
 		type: 'options',
-		options: CREDENTIAL_TYPES,
-		default: 'scopedMailboxAppApi',
+		options: AUTHENTICATION_OPTIONS,
+		default: DEFAULT_CREDENTIAL_TYPE,
 	},
 	{
 		displayName: 'Mailbox',

@@ -1,5 +1,6 @@
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
+import { accessTokenOf, DEFAULT_CREDENTIAL_TYPE } from '../../auth/registry';
 import { describeAccessToken, type AccessTokenDescription } from '../../auth/tokenClaims';
 
 /**
@@ -8,17 +9,15 @@ import { describeAccessToken, type AccessTokenDescription } from '../../auth/tok
  */
 export async function currentIdentity(this: IExecuteFunctions): Promise<AccessTokenDescription | undefined> {
 	// The parameter's values are the credential type names (docs/design.md).
-	const credentialType = this.getNodeParameter('authentication', 0, 'scopedMailboxAppApi') as string;
+	const credentialType = this.getNodeParameter('authentication', 0, DEFAULT_CREDENTIAL_TYPE) as string;
 	let credentials: IDataObject;
 	try {
 		credentials = await this.getCredentials(credentialType);
 	} catch {
 		return undefined;
 	}
-	const token = credentialType.endsWith('OAuth2Api')
-		? ((credentials.oauthTokenData as IDataObject | undefined)?.access_token as string | undefined)
-		: (credentials.accessToken as string | undefined);
-	return typeof token === 'string' && token ? describeAccessToken(token) : undefined;
+	const token = accessTokenOf(credentialType, credentials);
+	return token ? describeAccessToken(token) : undefined;
 }
 
 export function identitySummary(identity: AccessTokenDescription | undefined): IDataObject {

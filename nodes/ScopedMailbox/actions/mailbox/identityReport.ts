@@ -7,6 +7,7 @@ import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
 import type { AcquiredToken } from '../../auth/acquire';
 import { loadCertificate } from '../../auth/certificate';
+import { accessTokenOf, DEFAULT_CREDENTIAL_TYPE } from '../../auth/registry';
 import { describeAccessToken } from '../../auth/tokenClaims';
 import { CERTIFICATE_WARNING_DAYS, successMessage } from '../../methods/credentialTest';
 
@@ -16,17 +17,15 @@ function usesCertificate(credentials: IDataObject): boolean {
 
 /** `credentialCheck` of a Test Access row: the Test button's summary plus its facts as fields. */
 export async function credentialReport(this: IExecuteFunctions): Promise<IDataObject> {
-	const credentialType = this.getNodeParameter('authentication', 0, 'scopedMailboxAppApi') as string;
+	const credentialType = this.getNodeParameter('authentication', 0, DEFAULT_CREDENTIAL_TYPE) as string;
 	let credentials: IDataObject;
 	try {
 		credentials = await this.getCredentials(credentialType);
 	} catch {
 		return { summary: 'The credential could not be read.' };
 	}
-	const accessToken = credentialType.endsWith('OAuth2Api')
-		? ((credentials.oauthTokenData as IDataObject | undefined)?.access_token as string | undefined)
-		: (credentials.accessToken as string | undefined);
-	if (typeof accessToken !== 'string' || !accessToken) return { summary: 'No access token has been issued yet.' };
+	const accessToken = accessTokenOf(credentialType, credentials);
+	if (!accessToken) return { summary: 'No access token has been issued yet.' };
 
 	const claims = describeAccessToken(accessToken);
 	const token: AcquiredToken = { accessToken, expiresOn: claims?.expiresOn };
