@@ -92,7 +92,7 @@ export async function runInstant(ctx: BenchContext): Promise<BenchmarkOutcome> {
 		const delivered = new Map<string, number>();
 		for (let i = 0; i < samples; i++) {
 			const at = Date.now();
-			const { Ids } = await emulator.admin<{ Ids: string[] }>('Deliver-Message', {
+			const { ImmutableIds: Ids } = await emulator.admin<{ ImmutableIds: string[] }>('Deliver-Message', {
 				To: mailbox,
 				Subject: `latency ${i}`,
 			});
@@ -143,7 +143,7 @@ export async function runInstant(ctx: BenchContext): Promise<BenchmarkOutcome> {
 		const chunk = 100;
 		const burstStart = Date.now();
 		for (let sent = 0; sent < burst; sent += chunk) {
-			const { Ids } = await emulator.admin<{ Ids: string[] }>('Deliver-Message', {
+			const { ImmutableIds: Ids } = await emulator.admin<{ ImmutableIds: string[] }>('Deliver-Message', {
 				To: mailbox,
 				Count: Math.min(chunk, burst - sent),
 				Subject: 'burst',
@@ -243,7 +243,10 @@ export async function runInstant(ctx: BenchContext): Promise<BenchmarkOutcome> {
 			(e) => e.method === 'PATCH' && /subscriptions/.test(e.path),
 		).length;
 		const at = Date.now();
-		const { Ids } = await emulator.admin<{ Ids: string[] }>('Deliver-Message', { To: mailbox, Subject: 'after quiet' });
+		const { ImmutableIds: Ids } = await emulator.admin<{ ImmutableIds: string[] }>('Deliver-Message', {
+			To: mailbox,
+			Subject: 'after quiet',
+		});
 		let started = NaN;
 		await until(
 			'the mail after the quiet period',
