@@ -28,14 +28,17 @@ interface CredentialEntry {
 	fieldLabels: Record<string, string>;
 }
 
-const ENTRA_APP_FIELDS = {
-	cloud: 'Cloud',
-	authorityHost: 'Authority Host',
-	graphBaseUrl: 'Graph Base URL',
+/** The endpoint fields (managed identity has no authority host), then those of an Entra app registration. */
+const CLOUD_FIELDS = { cloud: 'Cloud', authorityHost: 'Authority Host', graphBaseUrl: 'Graph Base URL' };
+const APP_REGISTRATION_FIELDS = {
+	...CLOUD_FIELDS,
 	graphFeatureSet: 'Graph Feature Set',
 	tenantId: 'Tenant ID',
 	clientId: 'Client ID',
 	clientSecret: 'Client Secret',
+};
+const ENTRA_APP_FIELDS = {
+	...APP_REGISTRATION_FIELDS,
 	privateKey: 'Private Key',
 	passphrase: 'Passphrase',
 	certificate: 'Certificate',
@@ -59,8 +62,8 @@ export const CREDENTIALS = [
 		delegated: false,
 		n8nOAuth2: false,
 		fieldLabels: {
-			cloud: 'Cloud',
-			graphBaseUrl: 'Graph Base URL',
+			cloud: CLOUD_FIELDS.cloud,
+			graphBaseUrl: CLOUD_FIELDS.graphBaseUrl,
 			graphFeatureSet: 'Graph Feature Set',
 			identityType: 'Identity',
 			identityId: 'Identity ID',
@@ -83,13 +86,7 @@ export const CREDENTIALS = [
 		delegated: true,
 		n8nOAuth2: true,
 		fieldLabels: {
-			cloud: 'Cloud',
-			authorityHost: 'Authority Host',
-			graphBaseUrl: 'Graph Base URL',
-			graphFeatureSet: 'Graph Feature Set',
-			tenantId: 'Tenant ID',
-			clientId: 'Client ID',
-			clientSecret: 'Client Secret',
+			...APP_REGISTRATION_FIELDS,
 			// The token code names the setting "scopes"; this credential stores it as "permissions".
 			scopes: 'Delegated Permissions',
 			permissions: 'Delegated Permissions',
