@@ -11,7 +11,7 @@ import * as mailbox from './actions/mailbox';
 import * as message from './actions/message';
 import { router } from './actions/router';
 import { throttleWaitField } from './actions/common/throttleWait';
-import { AUTHENTICATION_OPTIONS, DEFAULT_CREDENTIAL_TYPE, NODE_CREDENTIALS } from './auth/registry';
+import { AUTHENTICATION_OPTIONS, DEFAULT_CREDENTIAL_TYPE } from './auth/registry';
 import { scopedMailboxCredentialTest } from './methods/credentialTest';
 import { listSearch, loadOptions } from './methods';
 
@@ -33,7 +33,33 @@ export class ScopedMailbox implements INodeType {
 		inputs: [NodeConnectionTypes.Main],
 
 		outputs: [NodeConnectionTypes.Main],
-		credentials: NODE_CREDENTIALS,
+		// Spelled out because n8n's community lint reads `testedBy` from this literal; the registry is the
+		// source and test/credentials/names.unit.test.ts holds the two equal.
+		credentials: [
+			{
+				name: 'scopedMailboxAppApi',
+				required: true,
+				testedBy: 'scopedMailboxCredentialTest',
+				displayOptions: { show: { authentication: ['scopedMailboxAppApi'] } },
+			},
+			{
+				name: 'scopedMailboxManagedIdentityApi',
+				required: true,
+				testedBy: 'scopedMailboxCredentialTest',
+				displayOptions: { show: { authentication: ['scopedMailboxManagedIdentityApi'] } },
+			},
+			{
+				name: 'scopedMailboxRefreshTokenApi',
+				required: true,
+				testedBy: 'scopedMailboxCredentialTest',
+				displayOptions: { show: { authentication: ['scopedMailboxRefreshTokenApi'] } },
+			},
+			{
+				name: 'scopedMailboxOAuth2Api',
+				required: true,
+				displayOptions: { show: { authentication: ['scopedMailboxOAuth2Api'] } },
+			},
+		],
 		properties: [
 			{
 				// Values are the credential type names: the transport sends with the type this parameter names.

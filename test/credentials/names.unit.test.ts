@@ -15,6 +15,7 @@ import {
 	credentialDisplayName,
 	credentialEntry,
 	IDENTITY_NAMES,
+	NODE_CREDENTIALS,
 	type CredentialTypeName,
 } from '../../nodes/ScopedMailbox/auth/registry';
 import { failureMessage } from '../../nodes/ScopedMailbox/methods/credentialTest';
@@ -42,6 +43,18 @@ describe('identity names', () => {
 		expect(action).toEqual(trigger);
 		expect(action).toEqual(instant);
 		expect(action).toEqual(Object.entries(IDENTITY_NAMES).map(([value, name]) => ({ name, value })));
+	});
+
+	it('are the credentials every node offers, the action node\'s literal list included', () => {
+		// The action node spells its list out for the community lint's testedBy check; it must stay the registry's.
+		expect(new ScopedMailbox().description.credentials).toEqual(NODE_CREDENTIALS);
+		expect(new ScopedMailboxTrigger().description.credentials).toEqual(NODE_CREDENTIALS);
+		expect(new ScopedMailboxInstantTrigger().description.credentials).toEqual(NODE_CREDENTIALS);
+		expect(NODE_CREDENTIALS.filter((c) => c.testedBy).map((c) => c.name)).toEqual([
+			'scopedMailboxAppApi',
+			'scopedMailboxManagedIdentityApi',
+			'scopedMailboxRefreshTokenApi',
+		]);
 	});
 
 	it('label every field an error can blame as the credential shows it', () => {
