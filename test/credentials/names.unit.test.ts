@@ -45,7 +45,7 @@ describe('identity names', () => {
 		expect(action).toEqual(Object.entries(IDENTITY_NAMES).map(([value, name]) => ({ name, value })));
 	});
 
-	it('are the credentials every node offers, the action node\'s literal list included', () => {
+	it("are the credentials every node offers, the action node's literal list included", () => {
 		// The action node spells its list out for the community lint's testedBy check; it must stay the registry's.
 		expect(new ScopedMailbox().description.credentials).toEqual(NODE_CREDENTIALS);
 		expect(new ScopedMailboxTrigger().description.credentials).toEqual(NODE_CREDENTIALS);
