@@ -5,7 +5,16 @@
  * without those segments would.
  */
 import { GRAPH_LACKS, featuresOf, type GraphFeatureSet } from '../../nodes/ScopedMailbox/auth/cloudFeatures';
-import { startTriggerEnv, triggerParameters, newWorkflow, deliver, type TriggerEnv } from '../trigger/setup';
+import { ScopedMailboxInstantTrigger } from '../../nodes/ScopedMailbox/ScopedMailboxInstantTrigger.node';
+import { WebhookWorkflow } from '../harness/run-webhook';
+import {
+	CREDENTIALS,
+	startTriggerEnv,
+	triggerParameters,
+	newWorkflow,
+	deliver,
+	type TriggerEnv,
+} from '../trigger/setup';
 import { binaryItem } from '../harness';
 import { EXTERNAL, SUPPORT, serialiseError, startWorld, type World } from '../node/world';
 import { loadMetadata, type MetadataCloud } from './oracle';
@@ -79,6 +88,37 @@ describe('the trigger on a cloud without message delta', () => {
 		expect(error.description).toMatch(/Message > List/);
 		const log = (await env.emu.admin<Array<{ path: string; kind: string }>>('Get-RequestLog')).slice(since);
 		expect(log.filter((r) => /delta/i.test(r.path))).toEqual([]);
+	});
+
+	// "Include Unread Existing Mail" skips the activation's baseline read, so nothing but the cloud check stands
+	// between the activation and a subscription that could only ever fail.
+	it('the instant trigger fails at activation the same way, before any subscription or delta request', async () => {
+		await env.emu.admin('Set-GraphCloud', { Cloud: 'China' });
+		env.store.patch('cred-app', { graphFeatureSet: 'china' });
+		const since = (await env.emu.admin<Array<{ seq: number }>>('Get-RequestLog')).length;
+		const wf = new WebhookWorkflow({
+			nodeType: new ScopedMailboxInstantTrigger(),
+			parameters: triggerParameters({ options: { includeUnreadExisting: true } }),
+			credentials: CREDENTIALS,
+			store: env.store,
+		});
+		await wf.start();
+		try {
+			const error = (await wf.activate().then(
+				() => undefined,
+				(e: unknown) => e,
+			)) as (Error & { description?: string }) | undefined;
+			expect(error?.message).toMatch(/China \(21Vianet\) cloud does not offer message delta queries/);
+			expect(error?.message).toMatch(/Instant Trigger/);
+			expect(error?.description).toMatch(/Schedule Trigger/);
+			const log = (await env.emu.admin<Array<{ path: string; kind: string }>>('Get-RequestLog')).slice(since);
+			expect(log.filter((r) => r.kind === 'graph').map((r) => r.path)).toEqual([]);
+			expect(await env.emu.admin<unknown[]>('Get-Subscriptions')).toEqual([]);
+		} finally {
+			await wf.stop();
+			env.store.patch('cred-app', { graphFeatureSet: 'global' });
+			await env.emu.admin('Set-GraphCloud', { Cloud: 'Global' });
+		}
 	});
 
 	it('the emulator playing China refuses messages/delta as a Graph without that function would', async () => {

@@ -34,9 +34,9 @@ export const FEATURE_SET_LABEL: Record<GraphFeatureSet, string> = {
 
 const FEATURE_TEXT: Record<GraphFeature, { what: string; instead: string }> = {
 	messageDelta: {
-		what: 'message delta queries (mailFolders/{folder}/messages/delta), which the Scoped Mailbox Trigger polls',
+		what: 'message delta queries (mailFolders/{folder}/messages/delta), which the Scoped Mailbox Trigger and Instant Trigger read new mail with',
 		instead:
-			'Use a Schedule Trigger followed by this package\'s Message > List with a "Received After" filter (keep the last received time in the workflow) instead of the Scoped Mailbox Trigger.',
+			'Use a Schedule Trigger followed by this package\'s Message > List with a "Received After" filter (keep the last received time in the workflow) instead of the Scoped Mailbox triggers.',
 	},
 	attachmentUploadSession: {
 		what: 'upload sessions for message attachments (attachments/createUploadSession), which attachments over 3 MB need',

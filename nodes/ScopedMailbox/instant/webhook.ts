@@ -16,6 +16,7 @@ import type {
 	IWebhookResponseData,
 } from 'n8n-workflow';
 
+import { assertTriggerCloudSupported } from '../trigger/cloudCheck';
 import { asNodeError } from '../trigger/errors';
 import { readNewMessages, type InstantContext } from './drain';
 import { forgetLane, inLane, newestStaticData, rememberLane } from './lane';
@@ -79,6 +80,7 @@ export async function checkExists(this: IHookFunctions): Promise<boolean> {
 
 /** Creates one subscription per watched folder (old ones of this node are deleted first), then the baseline. */
 export async function create(this: IHookFunctions): Promise<boolean> {
+	await assertTriggerCloudSupported.call(this);
 	forgetLane(laneKey(this));
 	const staticData = this.getWorkflowStaticData('node');
 	const { mailbox, folders, keys } = watched.call(this);
