@@ -6,7 +6,7 @@
  * 3. a quiet mailbox over several subscription lifetimes (lifetimes shortened, see docs/benchmarks.md): the
  *    subscription is alive after it and the next mail starts the workflow.
  */
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { REPO_ROOT, startEmulatorProcess, startN8n, sleep, type N8nServer } from '../e2e/n8nServer';
@@ -41,8 +41,47 @@ async function allExecutions(n8n: N8nServer, workflowId: string): Promise<RunSum
 	}
 }
 
-const idsOf = (execution: any): string[] =>
-	(execution?.data?.resultData?.runData?.['New Mail']?.[0]?.data?.main?.[0] ?? []).map((i: any) => i.json.id);
+const itemsOf = (execution: any): any[] =>
+	execution?.data?.resultData?.runData?.['New Mail']?.[0]?.data?.main?.[0] ?? [];
+
+/** Resident set size of a process in bytes (Linux), or undefined once it has exited. */
+function rssOf(pid: number): number | undefined {
+	try {
+		const line = readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+) kB/m);
+		return line ? Number(line[1]) * 1024 : undefined;
+	} catch {
+		return undefined;
+	}
+}
+
+/**
+ * Samples n8n main's RSS until stopped: the growth above the first sample of each process (a restart starts a
+ * new one), so the figure is what the burst's executions added, not n8n's start-up.
+ */
+function sampleRss(n8n: N8nServer, everyMs = 200) {
+	const base = new Map<number, number>();
+	let peakGrowth = 0;
+	let paused = false;
+	const timer = setInterval(() => {
+		if (paused) return;
+		const pid = n8n.main.pid;
+		const rss = rssOf(pid);
+		if (rss === undefined) return;
+		if (!base.has(pid)) base.set(pid, rss);
+		peakGrowth = Math.max(peakGrowth, rss - base.get(pid)!);
+	}, everyMs);
+	return {
+		/** Around a restart: the new process is measured from the first sample after it is ready. */
+		pause: () => (paused = true),
+		resume: () => (paused = false),
+		stop: () => {
+			clearInterval(timer);
+			return peakGrowth;
+		},
+	};
+}
+
+const idsOf = (execution: any): string[] => itemsOf(execution).map((i: any) => i.json.id);
 
 const p95 = (values: number[]) => {
 	const sorted = [...values].sort((a, b) => a - b);
@@ -142,6 +181,7 @@ export async function runInstant(ctx: BenchContext): Promise<BenchmarkOutcome> {
 		const ids: string[] = [];
 		const chunk = 100;
 		const burstStart = Date.now();
+		const rss = sampleRss(n8n);
 		for (let sent = 0; sent < burst; sent += chunk) {
 			const { ImmutableIds: Ids } = await emulator.admin<{ ImmutableIds: string[] }>('Deliver-Message', {
 				To: mailbox,
@@ -151,7 +191,9 @@ export async function runInstant(ctx: BenchContext): Promise<BenchmarkOutcome> {
 			ids.push(...Ids);
 			if (sent === Math.floor(burst / 2 / chunk) * chunk) {
 				log('burst: restarting n8n');
+				rss.pause();
 				await n8n.restart();
+				rss.resume();
 			}
 			if (sent === Math.floor((burst * 3) / 4 / chunk) * chunk) {
 				const [sub] = await emulator.admin<any[]>('Get-Subscriptions');
@@ -182,13 +224,19 @@ export async function runInstant(ctx: BenchContext): Promise<BenchmarkOutcome> {
 			10 * 60_000,
 		);
 		await sleep(10_000); // late duplicates would show up now
+		const rssGrowth = rss.stop();
 		counts.clear();
 		let executions = 0;
+		let largestItemsBytes = 0;
+		let largestItems = 0;
 		for (const summary of await allExecutions(n8n, INSTANT)) {
 			if (before.has(summary.id)) continue;
 			executions++;
-			for (const id of idsOf(await n8n.execution(summary.id)))
-				if (wanted.has(id)) counts.set(id, (counts.get(id) ?? 0) + 1);
+			const execution = await n8n.execution(summary.id);
+			const items = itemsOf(execution);
+			const bytes = Buffer.byteLength(JSON.stringify(items.map((i: any) => i.json)));
+			if (bytes > largestItemsBytes) [largestItemsBytes, largestItems] = [bytes, items.length];
+			for (const id of idsOf(execution)) if (wanted.has(id)) counts.set(id, (counts.get(id) ?? 0) + 1);
 		}
 		const twice = [...counts.values()].filter((c) => c > 1).length;
 		const requests = (await emulator.admin<any[]>('Get-RequestLog', { Since: logStart })).filter(
@@ -196,7 +244,17 @@ export async function runInstant(ctx: BenchContext): Promise<BenchmarkOutcome> {
 		).length;
 		const notificationLog = await emulator.admin<any[]>('Get-NotificationLog');
 		runs.burst = [
-			{ burst, executions, emitted: counts.size, twice, requests, drainSeconds: (lastExecutionAt - burstStart) / 1000 },
+			{
+				burst,
+				executions,
+				emitted: counts.size,
+				twice,
+				requests,
+				drainSeconds: (lastExecutionAt - burstStart) / 1000,
+				largestItems,
+				largestItemsBytes,
+				rssGrowth,
+			},
 		];
 		checks.push({
 			text: `burst of ${burst}: messages emitted`,
@@ -212,6 +270,16 @@ export async function runInstant(ctx: BenchContext): Promise<BenchmarkOutcome> {
 			met: requests < burst,
 		});
 		checks.push({ text: 'burst: executions', value: executions });
+		checks.push({
+			text: `burst: items of the largest execution (${largestItems} items), as JSON`,
+			value: Math.round((largestItemsBytes / 1e6) * 100) / 100,
+			unit: 'MB',
+		});
+		checks.push({
+			text: "burst: n8n main's peak RSS growth above its own start (per process; the restart starts a new one)",
+			value: Math.round((rssGrowth / 1e6) * 10) / 10,
+			unit: 'MB',
+		});
 		checks.push({
 			text: 'burst: delivery of the first to start of the last execution',
 			value: (lastExecutionAt - burstStart) / 1000,
