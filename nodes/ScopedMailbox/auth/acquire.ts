@@ -14,7 +14,8 @@ import {
 } from '@azure/msal-node';
 import { CloudConfigurationError, requireAuthorityHost, resolveCloud, type CloudEndpoints } from './clouds';
 import { loadCertificate, type LoadedCertificate } from './certificate';
-import { ScopedMailboxAuthError, TransportError, toAuthError, type FailureContext } from './errors';
+import { configurationError, ScopedMailboxAuthError, TransportError, type FailureContext } from './errors';
+import { toAuthError } from './failures';
 import { kindOfCredentialType, type CredentialKind } from './registry';
 import { networkModule, processWideNetworkModule, withSend, type HttpSend } from './network';
 import { secretValuesOf } from './redact';
@@ -39,10 +40,6 @@ export const DEFAULT_DELEGATED_PERMISSIONS = 'offline_access Mail.Send.Shared Ma
 const quietLogger = { loggerCallback: () => {}, piiLoggingEnabled: false, logLevel: LogLevel.Error };
 
 const text = (value: unknown) => (typeof value === 'string' ? value.trim() : '');
-
-function configurationError(message: string, field: string, description?: string) {
-	return new ScopedMailboxAuthError(message, { reason: 'configuration', field, description });
-}
 
 function asConfigurationError(error: unknown): never {
 	if (error instanceof CloudConfigurationError) throw configurationError(error.message, error.field);
