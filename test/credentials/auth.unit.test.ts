@@ -1,5 +1,5 @@
 /** The auth library's pure parts: clouds, scopes, redaction, seed arguments. */
-import { delegatedScopes } from '../../nodes/ScopedMailbox/auth/acquire';
+import { delegatedScopes } from '../../nodes/ScopedMailbox/auth/flows/refreshToken';
 import { CloudConfigurationError, resolveCloud } from '../../nodes/ScopedMailbox/auth/clouds';
 import { redact, secretValuesOf } from '../../nodes/ScopedMailbox/auth/redact';
 import { parseArgs } from '../../bin/seed';
