@@ -9,9 +9,11 @@
 import { closeSync, openSync, renameSync, unlinkSync, writeSync, fchmodSync } from 'node:fs';
 import { dirname, resolve, basename, join } from 'node:path';
 import { LogLevel, PublicClientApplication } from '@azure/msal-node';
-import { authorityOptions, delegatedScopes, DEFAULT_DELEGATED_PERMISSIONS } from '../nodes/ScopedMailbox/auth/acquire';
+import { authorityOptions } from '../nodes/ScopedMailbox/auth/flows/clientConfiguration';
+import { delegatedScopes, DEFAULT_DELEGATED_PERMISSIONS } from '../nodes/ScopedMailbox/auth/flows/refreshToken';
 import { CLOUD_NAMES, CloudConfigurationError, resolveCloud, type CloudName } from '../nodes/ScopedMailbox/auth/clouds';
-import { ScopedMailboxAuthError, TransportError, toAuthError } from '../nodes/ScopedMailbox/auth/errors';
+import { ScopedMailboxAuthError, TransportError } from '../nodes/ScopedMailbox/auth/errors';
+import { toAuthError } from '../nodes/ScopedMailbox/auth/failures';
 import { networkModule, sendWithFetch, type HttpSend } from '../nodes/ScopedMailbox/auth/network';
 import { redact } from '../nodes/ScopedMailbox/auth/redact';
 

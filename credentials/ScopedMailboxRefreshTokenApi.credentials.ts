@@ -15,7 +15,7 @@ import {
 	cloudProperties,
 	tenantIdProperty,
 } from '../nodes/ScopedMailbox/auth/credentialProperties';
-import { DEFAULT_DELEGATED_PERMISSIONS } from '../nodes/ScopedMailbox/auth/acquire';
+import { DEFAULT_DELEGATED_PERMISSIONS } from '../nodes/ScopedMailbox/auth/flows/refreshToken';
 import { preAuthenticate } from '../nodes/ScopedMailbox/auth/preAuthentication';
 
 /**

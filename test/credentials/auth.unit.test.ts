@@ -1,11 +1,7 @@
 /** The auth library's pure parts: clouds, scopes, redaction, seed arguments. */
-import {
-	CloudConfigurationError,
-	delegatedScopes,
-	redact,
-	resolveCloud,
-	secretValuesOf,
-} from '../../nodes/ScopedMailbox/auth';
+import { delegatedScopes } from '../../nodes/ScopedMailbox/auth/flows/refreshToken';
+import { CloudConfigurationError, resolveCloud } from '../../nodes/ScopedMailbox/auth/clouds';
+import { redact, secretValuesOf } from '../../nodes/ScopedMailbox/auth/redact';
 import { parseArgs } from '../../bin/seed';
 
 describe('resolveCloud', () => {

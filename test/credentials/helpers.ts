@@ -15,7 +15,7 @@ import { ScopedMailboxAppApi } from '../../credentials/ScopedMailboxAppApi.crede
 import { ScopedMailboxManagedIdentityApi } from '../../credentials/ScopedMailboxManagedIdentityApi.credentials';
 import { ScopedMailboxOAuth2Api } from '../../credentials/ScopedMailboxOAuth2Api.credentials';
 import { ScopedMailboxRefreshTokenApi } from '../../credentials/ScopedMailboxRefreshTokenApi.credentials';
-import { resolveCloud } from '../../nodes/ScopedMailbox/auth';
+import { resolveCloud } from '../../nodes/ScopedMailbox/auth/clouds';
 import { CredentialStore, runNode, type NodeRun } from '../harness';
 import type { EmulatorHandle } from '../emulator';
 

@@ -9,7 +9,7 @@ import { ScopedMailboxOAuth2Api } from '../../credentials/ScopedMailboxOAuth2Api
 import { ScopedMailboxRefreshTokenApi } from '../../credentials/ScopedMailboxRefreshTokenApi.credentials';
 import { ScopedMailbox } from '../../nodes/ScopedMailbox/ScopedMailbox.node';
 import { ScopedMailboxTrigger } from '../../nodes/ScopedMailbox/ScopedMailboxTrigger.node';
-import { toAuthError } from '../../nodes/ScopedMailbox/auth/errors';
+import { toAuthError } from '../../nodes/ScopedMailbox/auth/failures';
 import { ScopedMailboxInstantTrigger } from '../../nodes/ScopedMailbox/ScopedMailboxInstantTrigger.node';
 import {
 	credentialDisplayName,

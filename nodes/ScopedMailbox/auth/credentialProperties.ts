@@ -1,8 +1,6 @@
 /** Properties shared by the package's credential types (cloud choice, certificate fields, hidden token). */
 import type { INodeProperties } from 'n8n-workflow';
 
-export const DOCUMENTATION_URL = 'https://www.npmjs.com/package/n8n-nodes-scoped-mailbox#credentials';
-
 export const CREDENTIAL_ICON = {
 	light: 'file:../icons/scopedMailbox.svg',
 	dark: 'file:../icons/scopedMailbox.dark.svg',

@@ -15,7 +15,8 @@ import type {
 } from 'n8n-workflow';
 import { acquireToken, type AcquiredToken } from '../auth/acquire';
 import { resolveCloud } from '../auth/clouds';
-import { ScopedMailboxAuthError, toAuthError } from '../auth/errors';
+import type { ScopedMailboxAuthError } from '../auth/errors';
+import { toAuthError } from '../auth/failures';
 import { credentialEntry, fieldLabel } from '../auth/registry';
 import { sendWithLegacyRequest, type HttpSend } from '../auth/network';
 import { redact, secretValuesOf } from '../auth/redact';
@@ -149,7 +150,7 @@ export async function scopedMailboxCredentialTest(
 		const token = await acquireToken(credential.type, data, send);
 		return { status: 'OK', message: redact(successMessage(token), [...secrets, token.accessToken]) };
 	} catch (error) {
-		const authError = error instanceof ScopedMailboxAuthError ? error : toAuthError(error, { kind: 'app', secrets });
+		const authError = toAuthError(error, { kind: 'app', secrets });
 		return { status: 'Error', message: failureMessage(authError, secrets, credential.type) };
 	}
 }
