@@ -59,15 +59,11 @@ export interface GraphRequestOptions {
 	itemIndex?: number;
 	/** 'buffer' for raw content ($value, MIME); default parses JSON and returns Buffers for other types. */
 	responseType?: 'json' | 'buffer';
-	/** n8n-style alias: 'arraybuffer' = responseType 'buffer'. */
-	encoding?: 'arraybuffer' | 'json';
 	version?: 'v1.0' | 'beta';
 	timeoutMs?: number;
 	retry?: Partial<RetryPolicy>;
 	/** Appended to the "what to do" part of a mapped error. */
 	errorHint?: string;
-	/** Return Graph's error responses as `{ statusCode >= 400 }` full responses instead of throwing. */
-	returnErrors?: boolean;
 }
 
 export interface GraphFullResponse<T = unknown> {
@@ -415,9 +411,8 @@ export async function graphRequest(this: GraphContext, options: GraphRequestOpti
 		);
 	}
 
-	const responseType = options.responseType ?? (options.encoding === 'arraybuffer' ? 'buffer' : undefined);
-	const body = await parseBody(response, response.ok ? responseType : 'json');
-	if (!response.ok && !options.returnErrors) {
+	const body = await parseBody(response, response.ok ? options.responseType : 'json');
+	if (!response.ok) {
 		const failure = failureFrom(response.status, response.headers, body, state);
 		errorContext.identity = await identityOf(this, credentialType, itemIndex);
 		const error = graphError(failure, errorContext);
@@ -425,7 +420,7 @@ export async function graphRequest(this: GraphContext, options: GraphRequestOpti
 		if (isThrottled(failure.status, retryAfterOf(failure))) Object.assign(error, { throttled: true });
 		throw error;
 	}
-	if (options.fullResponse || options.returnErrors) {
+	if (options.fullResponse) {
 		return { body, headers: headerObject(response.headers), statusCode: response.status } satisfies GraphFullResponse;
 	}
 	return body;
