@@ -6,13 +6,14 @@
  */
 import type { IDataObject, IHttpRequestMethods, NodeApiError } from 'n8n-workflow';
 
-import type { GraphContext } from './client';
-import { graphError, describeIdentity, type ErrorContext } from './errors';
-import { withDefaultGraphHeaders } from './headers';
-import { graphRequest, failureFrom } from './request';
-import { DEFAULT_RETRY_POLICY, parseRetryAfter, sleep, withJitter } from './retry';
-import { normaliseMailbox } from './paths';
+import { credentialTypeOf, identityOf } from './endpoint';
+import { httpError } from './errors';
+import { headerRecord, withDefaultGraphHeaders } from './headers';
+import type { GraphContext } from './http';
 import { MAILBOX_CONCURRENCY } from './limits';
+import { normaliseMailbox } from './paths';
+import { graphRequest } from './request';
+import { decideOnBatchRound, isThrottled, newRetryState, parseRetryAfter, retrying, type BatchRound } from './retry';
 
 export const BATCH_MAX = 20;
 
@@ -111,11 +112,15 @@ export async function graphBatch(this: GraphContext, options: BatchOptions): Pro
 		ids.add(r.id);
 	}
 	const mailbox = options.mailbox !== undefined ? normaliseMailbox(options.mailbox) : undefined;
-	const maxRetries = options.maxThrottleRetries ?? DEFAULT_RETRY_POLICY.maxThrottleRetries;
 	const lanes = Math.max(1, options.lanesPerMailbox ?? MAILBOX_CONCURRENCY);
 	const results = new Map<string, BatchResult>();
-	const signal = this.getExecutionCancelSignal?.();
 	const order = new Map(requests.map((r, i) => [r.id, i]));
+	// The outer POSTs are graphRequests with their own retries; this state counts the rounds of inner requests.
+	const state = newRetryState({
+		idempotent: false,
+		policy: options.maxThrottleRetries !== undefined ? { maxThrottleRetries: options.maxThrottleRetries } : {},
+		signal: this.getExecutionCancelSignal?.(),
+	});
 
 	const send = async (chain: Identified[]) =>
 		(await graphRequest.call(this, {
@@ -127,9 +132,8 @@ export async function graphBatch(this: GraphContext, options: BatchOptions): Pro
 		})) as { responses?: InnerResponse[] };
 
 	let todo = requests;
-	let throttleRounds = 0;
 	let first = true;
-	while (todo.length) {
+	const round = async (): Promise<BatchRound> => {
 		// The first request of an execution goes alone (FirstRequestGate in limits.ts, for an expired token): a
 		// whole chain there would keep the other lanes waiting for up to 20 requests, so that call carries one.
 		const chains =
@@ -147,22 +151,16 @@ export async function graphBatch(this: GraphContext, options: BatchOptions): Pro
 			}),
 		);
 		const again: Identified[] = [];
-		let waitMs = 0;
-		let throttled = false;
+		let throttledWaitMs: number | undefined;
 		for (const { chain, answer } of answers) {
 			const byId = new Map((answer.responses ?? []).map((r) => [r.id, r]));
 			for (const request of chain) {
 				const response = byId.get(request.id);
 				if (!response) continue;
 				const headers = response.headers ?? {};
-				const retryAfter = Object.entries(headers).find(([k]) => k.toLowerCase() === 'retry-after')?.[1] as
-					| string
-					| undefined;
-				const isThrottle =
-					response.status === 429 || ((response.status === 503 || response.status === 504) && retryAfter !== undefined);
-				if (isThrottle && throttleRounds < maxRetries) {
-					throttled = true;
-					waitMs = Math.max(waitMs, parseRetryAfter(retryAfter) ?? 1000);
+				const retryAfterMs = parseRetryAfter(headerRecord(headers)['retry-after']);
+				if (isThrottled(response.status, retryAfterMs) && state.throttleRetries < state.policy.maxThrottleRetries) {
+					throttledWaitMs = Math.max(throttledWaitMs ?? 0, retryAfterMs ?? 1000);
 					again.push(request);
 					continue;
 				}
@@ -173,17 +171,11 @@ export async function graphBatch(this: GraphContext, options: BatchOptions): Pro
 				results.set(request.id, { id: request.id, status: response.status, headers, body: response.body });
 			}
 		}
-		if (!again.length) break;
-		if (throttled) {
-			throttleRounds++;
-			if (waitMs > DEFAULT_RETRY_POLICY.maxRetryAfterMs) break;
-			await sleep(withJitter(waitMs), signal);
-		} else if (again.length === todo.length) {
-			// Nothing ran and nothing was throttled: Graph did not answer as documented; do not loop.
-			break;
-		}
+		const sent = todo.length;
 		todo = again.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
-	}
+		return { again: again.length, sent, throttledWaitMs };
+	};
+	await retrying(state, round, decideOnBatchRound);
 
 	let identity: string | undefined;
 	const ordered: BatchResult[] = [];
@@ -195,31 +187,20 @@ export async function graphBatch(this: GraphContext, options: BatchOptions): Pro
 			body: { error: { code: 'ApplicationThrottled', message: 'Throttled by Microsoft Graph; retries exhausted.' } },
 		};
 		if (result.status >= 400) {
-			if (identity === undefined) identity = (await identityOfContext(this)) ?? '';
-			const headers = new Headers();
-			for (const [k, v] of Object.entries(result.headers)) headers.set(k, String(v));
-			const context: ErrorContext = {
-				node: this.getNode(),
-				mailbox: mailbox ?? (mailboxOfUrl(request.url) || undefined),
-				identity: identity || undefined,
-				itemIndex: request.itemIndex,
-				method: request.method,
-				path: request.url.split('?')[0],
-			};
-			result.error = graphError(failureFrom(result.status, headers, result.body), context);
+			if (identity === undefined) identity = (await identityOf(this, credentialTypeOf(this, 0), 0)) ?? '';
+			result.error = httpError(
+				{ status: result.status, headers: headerRecord(result.headers), body: result.body },
+				{
+					node: this.getNode(),
+					mailbox: mailbox ?? (mailboxOfUrl(request.url) || undefined),
+					identity: identity || undefined,
+					itemIndex: request.itemIndex,
+					method: request.method,
+					path: request.url.split('?')[0],
+				},
+			);
 		}
 		ordered.push(result);
 	}
 	return ordered;
-}
-
-async function identityOfContext(ctx: GraphContext): Promise<string | undefined> {
-	try {
-		const type = ctx.getNodeParameter('authentication', 0) as string;
-		const credentials = await ctx.getCredentials(type);
-		const oauth = credentials.oauthTokenData as { access_token?: unknown } | undefined;
-		return describeIdentity(credentials.accessToken ?? oauth?.access_token);
-	} catch {
-		return undefined;
-	}
 }

@@ -1,11 +1,15 @@
 /**
- * Graph failures as n8n errors. Messages name the mailbox, the identity and the fix; nothing in them (nor in
- * the error's captured response) carries a token, an Authorization header or a credential value.
+ * Graph failures as n8n errors, the one way from what the transport saw (an HTTP answer, a failed connection, a
+ * failed authentication) to the error the user sees, for single requests, pages, `$batch` inner requests and
+ * upload chunks alike. Messages name the mailbox, the identity and the fix; nothing in them (nor in the error's
+ * captured response) carries a token, an Authorization header or a credential value.
  */
-import { NodeApiError, NodeOperationError, type INode, type JsonObject } from 'n8n-workflow';
+import { NodeApiError, NodeOperationError, type IDataObject, type INode, type JsonObject } from 'n8n-workflow';
 
 import { describeAccessToken } from '../auth/tokenClaims';
 import { deniedFix } from './deniedHint';
+import type { TransportAuthenticationError } from './http';
+import { isThrottled, parseRetryAfter, type RetryState } from './retry';
 
 /** What the transport knows about a failed Graph response (no request or response headers beyond these). */
 export interface GraphFailure {
@@ -189,4 +193,105 @@ export function networkError(context: ErrorContext, code: string, detail: string
 		description: `${code}: ${scrubSecrets(detail)}. Check the network path (proxy, firewall, DNS) to the Graph endpoint of the credential's cloud.`,
 		itemIndex: context.itemIndex,
 	});
+}
+
+/** What Graph's error body and headers say, with what the retries did (`state`, when there were retries). */
+export function failureFrom(
+	status: number,
+	headers: Record<string, string>,
+	body: unknown,
+	state?: RetryState,
+): GraphFailure {
+	let code = `HTTP${status}`;
+	let message = '';
+	let requestId = headers['request-id'];
+	let date: string | undefined;
+	let detail: string | undefined;
+	const parsed = (() => {
+		if (body && typeof body === 'object' && !Buffer.isBuffer(body)) return body as IDataObject;
+		const text = Buffer.isBuffer(body) ? body.toString('utf8') : typeof body === 'string' ? body : '';
+		try {
+			return JSON.parse(text) as IDataObject;
+		} catch {
+			message = text.slice(0, 500);
+			return undefined;
+		}
+	})();
+	const error = parsed?.error as IDataObject | undefined;
+	if (error && typeof error === 'object') {
+		if (typeof error.code === 'string') code = error.code;
+		if (typeof error.message === 'string') message = error.message;
+		const inner = (error.innerError ?? error.innererror) as IDataObject | undefined;
+		if (inner) {
+			requestId = (inner['request-id'] as string) ?? requestId;
+			date = inner.date as string | undefined;
+			if (typeof inner.code === 'string' && inner.code !== code) detail = inner.code;
+		}
+		const details = error.details as IDataObject[] | undefined;
+		if (Array.isArray(details) && details.length) {
+			detail = details.map((d) => `${String(d.code ?? '')}: ${String(d.message ?? '')}`).join('; ');
+		}
+	}
+	const retryAfterMs = parseRetryAfter(headers['retry-after']);
+	return {
+		status,
+		code,
+		message: message || `HTTP ${status}`,
+		requestId,
+		date,
+		detail,
+		retryAfterSeconds: retryAfterMs !== undefined ? Math.round(retryAfterMs / 1000) : undefined,
+		attempts: state ? state.throttleRetries + state.serverRetries : undefined,
+		throttleWaitedSeconds: state?.throttleWaitedMs ? Math.round(state.throttleWaitedMs / 1000) : undefined,
+		throttleBudgetSeconds: state ? Math.round(state.policy.throttleBudgetMs / 1000) : undefined,
+		throttleBudgetExhausted: state?.throttleBudgetExhausted,
+	};
+}
+
+/**
+ * An HTTP failure as the user's error. A throttled one is tagged `throttled`: Graph refused it before acting, so
+ * a send that ends here was not sent (actions/common/sendReport.ts).
+ */
+export function httpError(
+	answer: { status: number; headers: Record<string, string>; body: unknown },
+	context: ErrorContext,
+	state?: RetryState,
+): NodeApiError {
+	const failure = failureFrom(answer.status, answer.headers, answer.body, state);
+	const error = graphError(failure, context);
+	const retryAfterMs = failure.retryAfterSeconds !== undefined ? failure.retryAfterSeconds * 1000 : undefined;
+	if (isThrottled(failure.status, retryAfterMs)) Object.assign(error, { throttled: true });
+	return error;
+}
+
+/** A connection failure after the retries: "outcome unknown" when a non-idempotent request may have arrived. */
+export function connectionError(
+	failure: { code: string; message: string; maySent: boolean },
+	idempotent: boolean,
+	context: ErrorContext,
+): NodeApiError | SendOutcomeUnknownError {
+	if (idempotent || !failure.maySent) return networkError(context, failure.code, failure.message);
+	return new SendOutcomeUnknownError(
+		context.node,
+		`The request for ${mailboxText(context.mailbox)} was sent to Microsoft Graph but ${connectionProblem(failure.code)} before an answer came: it may or may not have been carried out`,
+		{
+			itemIndex: context.itemIndex,
+			description: `${failure.code} on ${context.method} ${context.path}. It was not sent again, so that nothing is done twice. Check the mailbox (e.g. its Sent Items) before running this item again.`,
+		},
+	);
+}
+
+/** n8n could not authenticate. A fresh error: the one n8n threw may hold the token request (form body, secret). */
+export function authenticationError(failure: TransportAuthenticationError, context: ErrorContext): NodeApiError {
+	const message = scrubSecrets(failure.message);
+	return new NodeApiError(
+		context.node,
+		{ message, ...(failure.httpCode ? { httpCode: failure.httpCode } : {}) },
+		{
+			message,
+			description: failure.description ? scrubSecrets(failure.description) : undefined,
+			httpCode: failure.httpCode,
+			itemIndex: context.itemIndex,
+		},
+	);
 }

@@ -32,3 +32,19 @@ export function withDefaultGraphHeaders(headers: IDataObject | undefined): Recor
 	}
 	return out;
 }
+
+/**
+ * Headers as they come back (n8n's response headers, a `$batch` inner response's headers) with lower-case names,
+ * repeated headers joined as fetch's Headers joins them, so every reader looks a header up one way.
+ */
+export function headerRecord(raw: unknown): Record<string, string> {
+	const out: Record<string, string> = {};
+	if (!raw || typeof raw !== 'object') return out;
+	for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {
+		if (value === undefined || value === null) continue;
+		const name = key.toLowerCase();
+		const given = Array.isArray(value) ? value.map(String).join(', ') : String(value);
+		out[name] = out[name] !== undefined ? `${out[name]}, ${given}` : given;
+	}
+	return out;
+}

@@ -43,4 +43,4 @@ export {
 export { defaultGraphHeaders, withDefaultGraphHeaders } from './headers';
 export { MAILBOX_CONCURRENCY, withMailboxSlot } from './limits';
 export { DEFAULT_RETRY_POLICY, parseRetryAfter, type RetryPolicy } from './retry';
-export type { GraphContext } from './client';
+export type { GraphContext } from './http';

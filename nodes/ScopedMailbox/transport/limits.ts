@@ -92,8 +92,3 @@ export async function throughFirstRequestGate<T>(
 	}
 	return await gate.run(fn);
 }
-
-/** For tests: how many mailboxes have requests in flight or queued. */
-export function activeMailboxSlotCount(): number {
-	return mailboxSlots.size;
-}
