@@ -9,7 +9,7 @@ import type { INodeParameters } from 'n8n-workflow';
 import { buildAdditionalData, buildNode, buildWorkflow, HarnessNodeTypes, typeNameOf } from '../harness/engine';
 import { ensureEnvironment } from '../harness';
 import { ScopedMailbox } from '../../nodes/ScopedMailbox/ScopedMailbox.node';
-import { messageIdFromUrl } from '../../nodes/ScopedMailbox/actions/common/message';
+import { messageIdFromUrl } from '../../nodes/ScopedMailbox/helpers/locators';
 import { assertNoSecrets, FINANCE, graphLog, serialiseError, startWorld, SUPPORT, type World } from './world';
 
 let world: World;
@@ -52,9 +52,7 @@ describe('message picker', () => {
 		const { context, nodeType } = await pickerContext({ resource: 'message', operation: 'get', mailbox: SUPPORT });
 
 		const all = await nodeType.methods.listSearch.searchMessages.call(context);
-		expect(all.results[0].name).toMatch(
-			/^Picker: invoice — billing@contoso\.example · \d{4}-\d{2}-\d{2} \d{2}:\d{2}$/,
-		);
+		expect(all.results[0].name).toMatch(/^Picker: invoice — billing@contoso\.example · \d{4}-\d{2}-\d{2} \d{2}:\d{2}$/);
 		expect(all.results[1].name).toMatch(/^Picker: quarterly report — o'neil@fabrikam\.example · /);
 		expect(all.results[0].url).toMatch(/^https:\/\/outlook\.office365\.com\/owa\/\?ItemID=/);
 

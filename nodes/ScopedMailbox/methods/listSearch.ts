@@ -1,7 +1,7 @@
 import type { IDataObject, ILoadOptionsFunctions, INodeListSearchResult, INodePropertyOptions } from 'n8n-workflow';
 
 import { folderPath, graphRequest, graphRequestAllItems, odataString, userPath } from '../transport';
-import { WELL_KNOWN_FOLDERS } from '../actions/common/descriptions';
+import { WELL_KNOWN_FOLDERS } from '../helpers/folders';
 
 interface FolderEntry {
 	id: string;
