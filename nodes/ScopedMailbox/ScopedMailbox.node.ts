@@ -13,7 +13,7 @@ import { router } from './actions/router';
 import { throttleWaitField } from './actions/common/throttleWait';
 import { AUTHENTICATION_OPTIONS, DEFAULT_CREDENTIAL_TYPE } from './auth/registry';
 import { scopedMailboxCredentialTest } from './methods/credentialTest';
-import { listSearch, loadOptions } from './methods';
+import { listSearch } from './methods';
 
 export class ScopedMailbox implements INodeType {
 	description: INodeTypeDescription = {
@@ -90,7 +90,6 @@ export class ScopedMailbox implements INodeType {
 
 	methods = {
 		listSearch,
-		loadOptions,
 		credentialTest: { scopedMailboxCredentialTest },
 	};
 

@@ -61,11 +61,15 @@ export function loadPackage(): LoadedPackage {
 	return loaded;
 }
 
+/** Where builds keep simplify.js: helpers/ since issue 15, actions/common/ in builds of older refs (bench:compare). */
+const SIMPLIFY_FILES = ['nodes/ScopedMailbox/helpers/simplify.js', 'nodes/ScopedMailbox/actions/common/simplify.js'];
+
 /** The fields the List operation selects by default (Simplify on), so the naive list asks for the same. */
 export function simpleSelect(): string[] {
-	const simplify = require(
-		join(packageDir(), 'nodes/ScopedMailbox/actions/common/simplify.js'),
-	) as typeof import('../../nodes/ScopedMailbox/actions/common/simplify');
+	const file = SIMPLIFY_FILES.map((f) => join(packageDir(), f)).find((f) => existsSync(f));
+	if (!file)
+		throw new Error(`No simplify.js in the build at ${packageDir()} (looked for ${SIMPLIFY_FILES.join(', ')})`);
+	const simplify = require(file) as typeof import('../../nodes/ScopedMailbox/helpers/simplify');
 	return [...simplify.SIMPLE_SELECT];
 }
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { MESSAGE_FIELD_OPTIONS } from '../../nodes/ScopedMailbox/actions/common/output';
 
 const MESSAGE_FIELDS = MESSAGE_FIELD_OPTIONS.map((o) => String(o.value));
-import { SIMPLE_SELECT } from '../../nodes/ScopedMailbox/actions/common/simplify';
+import { SIMPLE_SELECT } from '../../nodes/ScopedMailbox/helpers/simplify';
 import { GRAPH_LACKS, type GraphFeatureSet } from '../../nodes/ScopedMailbox/auth/cloudFeatures';
 import { DELTA_SELECT } from '../../nodes/ScopedMailbox/trigger/filters';
 import { loadMetadata, type MetadataCloud } from './oracle';

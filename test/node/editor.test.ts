@@ -9,7 +9,7 @@ import type { INodeParameters } from 'n8n-workflow';
 import { buildAdditionalData, buildNode, buildWorkflow, HarnessNodeTypes, typeNameOf } from '../harness/engine';
 import { ensureEnvironment } from '../harness';
 import { ScopedMailbox } from '../../nodes/ScopedMailbox/ScopedMailbox.node';
-import { messageIdFromUrl } from '../../nodes/ScopedMailbox/actions/common/message';
+import { messageIdFromUrl } from '../../nodes/ScopedMailbox/helpers/locators';
 import { assertNoSecrets, FINANCE, graphLog, serialiseError, startWorld, SUPPORT, type World } from './world';
 
 let world: World;

@@ -6,11 +6,10 @@ import {
 	type INodeExecutionData,
 } from 'n8n-workflow';
 
-import { runForItems } from '../transport';
+import { isSendOutcomeUnknownError, runForItems } from '../transport';
 import * as attachment from './attachment';
 import type { BatchableOperation } from './common/batchable';
 import { runBatched, type ItemOutcome } from './common/batchRunner';
-import { isSendOutcomeUnknown } from './common/errors';
 import { SEND_OPERATIONS, SendReport, failedSendOutcome } from './common/sendReport';
 import * as mailbox from './mailbox';
 import * as message from './message';
@@ -60,7 +59,7 @@ function errorItem(error: Error, itemIndex: number, isSend: boolean, toErrorOutp
 	if (description) json.description = description;
 	const httpCode = (error as { httpCode?: string | null }).httpCode;
 	if (httpCode) json.httpCode = httpCode;
-	if (isSendOutcomeUnknown(error)) {
+	if (isSendOutcomeUnknownError(error)) {
 		json.outcome = 'unknown';
 		json.error = `${error.message}. The message may or may not have been sent: check the mailbox's Sent Items before sending it again.`;
 	}

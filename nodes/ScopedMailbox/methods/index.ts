@@ -1,2 +1,1 @@
 export * as listSearch from './listSearchMethods';
-export * as loadOptions from './loadOptionsMethods';

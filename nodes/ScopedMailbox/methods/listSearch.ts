@@ -1,7 +1,7 @@
-import type { IDataObject, ILoadOptionsFunctions, INodeListSearchResult, INodePropertyOptions } from 'n8n-workflow';
+import type { IDataObject, ILoadOptionsFunctions, INodeListSearchResult } from 'n8n-workflow';
 
 import { folderPath, graphRequest, graphRequestAllItems, odataString, userPath } from '../transport';
-import { WELL_KNOWN_FOLDERS } from '../actions/common/descriptions';
+import { WELL_KNOWN_FOLDERS } from '../helpers/folders';
 
 interface FolderEntry {
 	id: string;
@@ -56,10 +56,6 @@ export async function searchFolders(this: ILoadOptionsFunctions, filter?: string
 		(r) => !needle || r.name.toLowerCase().includes(needle),
 	);
 	return { results };
-}
-
-export async function getFolders(this: ILoadOptionsFunctions): Promise<INodePropertyOptions[]> {
-	return (await searchFolders.call(this)).results;
 }
 
 /** Messages offered per page of the message picker; the editor asks for more with the pagination token. */

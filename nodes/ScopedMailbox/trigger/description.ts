@@ -2,8 +2,9 @@
 import type { INodeProperties } from 'n8n-workflow';
 
 import { DEFAULT_MAX_PER_POLL, MAX_PER_POLL_LIMIT } from './config';
-import { IMPORTANCE_OPTIONS, folderLocator } from '../actions/common/descriptions';
-import { OUTPUT_OPTIONS } from '../actions/common/output';
+import { IMPORTANCE_OPTIONS } from '../helpers/descriptions';
+import { folderLocator } from '../helpers/locators';
+import { OUTPUT_OPTIONS } from '../helpers/output';
 import { AUTHENTICATION_OPTIONS, DEFAULT_CREDENTIAL_TYPE } from '../auth/registry';
 
 /** The action node's folder picker, with the same default (From list: Inbox). */

@@ -13,14 +13,6 @@ export interface TriggerFilters {
 	unreadOnly: boolean;
 }
 
-export const NO_FILTERS: TriggerFilters = {
-	from: [],
-	subjectContains: '',
-	hasAttachments: false,
-	importance: '',
-	unreadOnly: false,
-};
-
 /** Fields every delta entry carries: what the filters, the emission rules and the output need to decide. */
 export const DELTA_SELECT = [
 	'createdDateTime',

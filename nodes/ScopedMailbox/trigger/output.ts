@@ -1,8 +1,8 @@
 /** The item a new message becomes: simplified or raw Graph JSON, optionally with its files as binary data. */
 import type { IBinaryKeyData, IDataObject, INodeExecutionData, IPollFunctions, IWebhookFunctions } from 'n8n-workflow';
 
-import { SIMPLE_SELECT, simplifyMessage } from '../actions/common/simplify';
-import { httpStatusOf } from '../actions/common/errors';
+import { SIMPLE_SELECT, simplifyMessage } from '../helpers/simplify';
+import { httpStatusOf } from '../helpers/httpStatus';
 import { asNodeError } from './errors';
 import { listAttachments, readAttachment, readMessage } from './graph';
 

@@ -1,5 +1,5 @@
 /** Graph's ways of saying "this delta token is no longer valid: start the round again". */
-import { httpStatusOf } from '../actions/common/errors';
+import { httpStatusOf } from '../helpers/httpStatus';
 
 const RESET_CODES = /\b(syncStateNotFound|syncStateInvalid|resyncRequired)\b/i;
 

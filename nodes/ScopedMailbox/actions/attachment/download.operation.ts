@@ -7,13 +7,13 @@ import {
 } from 'n8n-workflow';
 
 import { attachmentPath, graphRequest, messagePath, userPath } from '../../transport';
-import { mailboxField, messageIdField } from '../common/descriptions';
-import { messageIdValue } from '../common/message';
+import { mailboxField } from '../common/descriptions';
+import { messageIdValue, messageLocator } from '../../helpers/locators';
 import { downloadAttachment } from '../common/messageAttachments';
 
 const properties: INodeProperties[] = [
 	mailboxField,
-	messageIdField,
+	messageLocator,
 	{
 		displayName: 'Attachment ID',
 		name: 'attachmentId',

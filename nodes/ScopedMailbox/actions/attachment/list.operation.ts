@@ -5,11 +5,11 @@ import {
 	type INodeProperties,
 } from 'n8n-workflow';
 
-import { mailboxField, messageIdField } from '../common/descriptions';
-import { messageIdValue } from '../common/message';
+import { mailboxField } from '../common/descriptions';
+import { messageIdValue, messageLocator } from '../../helpers/locators';
 import { listAttachments } from '../common/messageAttachments';
 
-const properties: INodeProperties[] = [mailboxField, messageIdField];
+const properties: INodeProperties[] = [mailboxField, messageLocator];
 
 export const description = updateDisplayOptions(
 	{ show: { resource: ['attachment'], operation: ['list'] } },

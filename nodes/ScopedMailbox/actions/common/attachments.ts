@@ -5,7 +5,7 @@ import { NodeOperationError, type IBinaryData, type IDataObject, type IExecuteFu
 import { graphRequest, messagePath, uploadChunk, userPath } from '../../transport';
 import { STREAM_READ_BYTES, fileChunks, reusedChunks } from './binaryChunks';
 import { splitList } from './recipients';
-import { httpStatusOf } from './errors';
+import { httpStatusOf } from '../../helpers/httpStatus';
 
 /** Above this a file goes through an upload session (Graph's documented limit for inline attachments is 3 MB). */
 export const INLINE_MAX_BYTES = 3 * 1024 * 1024;

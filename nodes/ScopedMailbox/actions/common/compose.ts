@@ -1,7 +1,7 @@
 import { NodeOperationError, type IDataObject, type IExecuteFunctions } from 'n8n-workflow';
 
 import { assertCloudSupports, featureSetOfNode } from '../../auth/cloudFeatures';
-import { graphRequest, messagePath, userPath } from '../../transport';
+import { graphRequest, isSendOutcomeUnknownError, messagePath, userPath } from '../../transport';
 import {
 	attachToDraft,
 	collectAttachments,
@@ -12,7 +12,6 @@ import {
 	planAttachments,
 	type AttachmentPlan,
 } from './attachments';
-import { isSendOutcomeUnknown } from './errors';
 
 export async function inlineAttachments(this: IExecuteFunctions, itemIndex: number, plan: AttachmentPlan) {
 	const out: IDataObject[] = [];
@@ -60,7 +59,7 @@ export async function sendThroughDraft(
 			idempotent: false,
 		});
 	} catch (error) {
-		if (!isSendOutcomeUnknown(error)) await discardDraft.call(this, mailbox, draftId);
+		if (!isSendOutcomeUnknownError(error)) await discardDraft.call(this, mailbox, draftId);
 		// eslint-disable-next-line @n8n/community-nodes/require-node-api-error -- already the transport's NodeApiError / SendOutcomeUnknownError; wrapping would lose its mapping
 		throw error;
 	}
@@ -78,7 +77,7 @@ function notSentYet(
 	itemIndex: number,
 	draftMayRemain: boolean,
 ): Error {
-	if (!isSendOutcomeUnknown(error)) return error;
+	if (!isSendOutcomeUnknownError(error)) return error;
 	return new NodeOperationError(
 		this.getNode(),
 		`The connection to Microsoft Graph was lost while the message was being prepared in mailbox ${mailbox}; it was not sent`,

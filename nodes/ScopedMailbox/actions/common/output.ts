@@ -1,22 +1,11 @@
 /**
- * How a message is returned, the same model in the action node and the trigger: "Output" = Simplified, Raw
- * or (action node) Selected Fields. Workflows saved with the old "Simplify" toggle off stay Raw (outputMode).
+ * The action node's "Output" parameters (the model is helpers/output.ts). Workflows saved with the old
+ * "Simplify" toggle off stay Raw (outputMode).
  */
-import type { IDataObject, IExecuteFunctions, INodeProperties, INodePropertyOptions } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 
-import { simplifyMessage, SIMPLE_SELECT } from './simplify';
-
-export type OutputMode = 'simple' | 'raw' | 'selected';
-
-export const OUTPUT_OPTIONS: INodePropertyOptions[] = [
-	{
-		name: 'Simplified',
-		value: 'simple',
-		description: 'Flat fields a person reads first: subject, from, received, preview, then recipients, flags and IDs',
-	},
-	{ name: 'Raw', value: 'raw', description: 'The message as Microsoft Graph returns it' },
-	{ name: 'Selected Fields', value: 'selected', description: 'Only the Graph fields you choose' },
-];
+import { OUTPUT_OPTIONS, type OutputMode } from '../../helpers/output';
+import { SIMPLE_SELECT } from '../../helpers/simplify';
 
 /** Graph message properties, labelled (Graph's name in the description, as $select needs it). */
 const FIELD_LABELS: Record<string, string> = {
@@ -108,14 +97,4 @@ export function selectFor(
 		return ['id', ...chosen.filter((f) => f !== 'id')];
 	}
 	return mode === 'simple' ? simpleSelect : [];
-}
-
-export function shapeMessage(mode: OutputMode, message: IDataObject): IDataObject {
-	if (mode === 'simple') return simplifyMessage(message);
-	if (mode === 'selected') {
-		const out: IDataObject = {};
-		for (const [key, value] of Object.entries(message)) if (!key.startsWith('@odata.')) out[key] = value;
-		return out;
-	}
-	return message;
 }

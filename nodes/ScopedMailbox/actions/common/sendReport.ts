@@ -4,7 +4,8 @@
  */
 import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
 
-import { httpStatusOf, isSendOutcomeUnknown } from './errors';
+import { isSendOutcomeUnknownError } from '../../transport';
+import { httpStatusOf } from '../../helpers/httpStatus';
 import { idempotencyKeyOfError } from './idempotency';
 
 export const SEND_OPERATIONS = new Set(['send', 'reply', 'forward']);
@@ -13,7 +14,7 @@ type Outcome = 'accepted' | 'alreadySent' | 'notSent' | 'unknown';
 
 /** A failed send's outcome: a lost connection or a 5xx answer may have sent it; anything else did not. */
 export function failedSendOutcome(error: unknown): 'notSent' | 'unknown' {
-	if (isSendOutcomeUnknown(error)) return 'unknown';
+	if (isSendOutcomeUnknownError(error)) return 'unknown';
 	const status = httpStatusOf(error);
 	// 429 and 503/504 with Retry-After are throttling: Graph refuses before acting. Other 5xx may have acted.
 	if (status !== undefined && status >= 500 && !(error as { throttled?: boolean }).throttled) return 'unknown';

@@ -8,8 +8,8 @@ import {
 } from 'n8n-workflow';
 
 import type { AccessTokenDescription } from '../../auth/tokenClaims';
-import { graphRequest, userPath } from '../../transport';
-import { httpStatusOf, isSendOutcomeUnknown } from '../common/errors';
+import { graphRequest, isSendOutcomeUnknownError, userPath } from '../../transport';
+import { httpStatusOf } from '../../helpers/httpStatus';
 import { currentIdentity, identitySummary } from '../common/identity';
 import { credentialReport } from './identityReport';
 import { parseRecipients, splitList } from '../common/recipients';
@@ -89,7 +89,7 @@ const NOT_FOUND_CODES = /ErrorInvalidUser|MailboxNotEnabledForRESTAPI|ResourceNo
 function classify(error: unknown): ProbeResult {
 	const message = (error as Error)?.message ?? String(error);
 	const description = (error as { description?: string })?.description ?? '';
-	if (isSendOutcomeUnknown(error)) return { verdict: 'Error', detail: `Outcome unknown: ${message}` };
+	if (isSendOutcomeUnknownError(error)) return { verdict: 'Error', detail: `Outcome unknown: ${message}` };
 	const status = httpStatusOf(error);
 	if (status === 403) return { verdict: 'Denied', detail: message };
 	if (status === 404 || NOT_FOUND_CODES.test(`${message} ${description}`)) {

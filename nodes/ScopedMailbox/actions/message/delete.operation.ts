@@ -7,12 +7,12 @@ import {
 
 import { graphRequest, messagePath, userPath } from '../../transport';
 import type { BatchableOperation, ItemRequest } from '../common/batchable';
-import { mailboxField, messageIdField } from '../common/descriptions';
-import { messageIdValue } from '../common/message';
+import { mailboxField } from '../common/descriptions';
+import { messageIdValue, messageLocator } from '../../helpers/locators';
 
 const properties: INodeProperties[] = [
 	mailboxField,
-	messageIdField,
+	messageLocator,
 	{
 		displayName: 'Deleting moves the message to Deleted Items, as Outlook does.',
 		name: 'deleteNotice',

@@ -6,15 +6,15 @@ import {
 	type INodeProperties,
 } from 'n8n-workflow';
 
-import { attachmentsField, mailboxField, messageIdField } from '../common/descriptions';
+import { attachmentsField, mailboxField } from '../common/descriptions';
 import { sendOptionsField } from '../common/idempotency';
-import { messageIdValue } from '../common/message';
+import { messageIdValue, messageLocator } from '../../helpers/locators';
 import { parseRecipients } from '../common/recipients';
 import { respond } from './reply.operation';
 
 const properties: INodeProperties[] = [
 	mailboxField,
-	messageIdField,
+	messageLocator,
 	{
 		displayName: 'To',
 		name: 'toRecipients',

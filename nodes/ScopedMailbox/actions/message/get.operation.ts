@@ -8,14 +8,16 @@ import {
 
 import { graphRequest, messagePath, userPath } from '../../transport';
 import type { BatchableOperation, ItemRequest } from '../common/batchable';
-import { downloadAttachmentOptions, mailboxField, messageIdField } from '../common/descriptions';
-import { messageIdValue } from '../common/message';
+import { mailboxField } from '../common/descriptions';
+import { downloadAttachmentOptions } from '../../helpers/descriptions';
+import { messageIdValue, messageLocator } from '../../helpers/locators';
 import { downloadMessageAttachments, downloadOptions } from '../common/messageAttachments';
-import { outputFields, outputMode, selectFor, shapeMessage } from '../common/output';
+import { outputFields, outputMode, selectFor } from '../common/output';
+import { shapeMessage } from '../../helpers/output';
 
 const properties: INodeProperties[] = [
 	mailboxField,
-	messageIdField,
+	messageLocator,
 	...outputFields(),
 	{
 		displayName: 'Options',

@@ -7,13 +7,15 @@ import {
 } from 'n8n-workflow';
 
 import { folderPath, graphRequestAllItems, userPath } from '../../transport';
-import { downloadAttachmentOptions, folderLocator, mailboxField, IMPORTANCE_OPTIONS } from '../common/descriptions';
+import { mailboxField } from '../common/descriptions';
+import { downloadAttachmentOptions, IMPORTANCE_OPTIONS } from '../../helpers/descriptions';
+import { folderLocator, folderValue } from '../../helpers/locators';
 import { compileListQuery, toQs, type ListFilters } from '../common/filter';
-import { folderValue } from '../common/folder';
 import { downloadMessageAttachments, downloadOptions } from '../common/messageAttachments';
 import { featureSetOfNode, graphLacks } from '../../auth/cloudFeatures';
-import { SIMPLE_SELECT } from '../common/simplify';
-import { outputFields, outputMode, selectFor, shapeMessage } from '../common/output';
+import { SIMPLE_SELECT } from '../../helpers/simplify';
+import { outputFields, outputMode, selectFor } from '../common/output';
+import { shapeMessage } from '../../helpers/output';
 
 /** Graph's largest page for messages; with Return All, 10,000 messages take about 10 requests. */
 export const MAX_PAGE_SIZE = 1000;

@@ -8,13 +8,12 @@ import {
 
 import { graphRequest, messagePath, userPath } from '../../transport';
 import type { BatchableOperation, ItemRequest } from '../common/batchable';
-import { folderLocator, mailboxField, messageIdField } from '../common/descriptions';
-import { messageIdValue } from '../common/message';
-import { folderValue } from '../common/folder';
+import { mailboxField } from '../common/descriptions';
+import { folderLocator, folderValue, messageIdValue, messageLocator } from '../../helpers/locators';
 
 const properties: INodeProperties[] = [
 	mailboxField,
-	messageIdField,
+	messageLocator,
 	folderLocator({
 		displayName: 'Destination Folder',
 		name: 'destinationFolder',

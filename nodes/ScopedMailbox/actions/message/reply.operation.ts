@@ -9,14 +9,14 @@ import {
 import { graphRequest, messagePath, userPath } from '../../transport';
 import { describeAttachments } from '../common/attachments';
 import { attachmentPlan, inlineAttachments, sendThroughDraft } from '../common/compose';
-import { attachmentsField, mailboxField, messageIdField } from '../common/descriptions';
+import { attachmentsField, mailboxField } from '../common/descriptions';
 import { idempotencyKeyFor, keyProperty, sendOnce, sendOptionsField } from '../common/idempotency';
-import { messageIdValue } from '../common/message';
+import { messageIdValue, messageLocator } from '../../helpers/locators';
 import { parseRecipients } from '../common/recipients';
 
 const properties: INodeProperties[] = [
 	mailboxField,
-	messageIdField,
+	messageLocator,
 	{
 		displayName: 'Reply To',
 		name: 'replyType',

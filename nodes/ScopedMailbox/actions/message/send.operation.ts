@@ -10,7 +10,8 @@ import {
 import { graphRequest, userPath } from '../../transport';
 import { describeAttachments } from '../common/attachments';
 import { attachmentPlan, inlineAttachments, sendThroughDraft } from '../common/compose';
-import { attachmentsField, bodyContentTypeField, mailboxField, IMPORTANCE_OPTIONS } from '../common/descriptions';
+import { attachmentsField, bodyContentTypeField, mailboxField } from '../common/descriptions';
+import { IMPORTANCE_OPTIONS } from '../../helpers/descriptions';
 import { customHeaders } from '../common/headers';
 import { idempotencyKeyFor, keyProperty, sendOnce, sendOptionsField } from '../common/idempotency';
 import { parseRecipients } from '../common/recipients';

@@ -9,14 +9,15 @@ import {
 
 import { graphRequest, messagePath, userPath } from '../../transport';
 import type { BatchableOperation, ItemRequest } from '../common/batchable';
-import { mailboxField, messageIdField } from '../common/descriptions';
-import { messageIdValue } from '../common/message';
+import { mailboxField } from '../common/descriptions';
+import { messageIdValue, messageLocator } from '../../helpers/locators';
 import { splitList } from '../common/recipients';
-import { outputFields, outputMode, shapeMessage } from '../common/output';
+import { outputFields, outputMode } from '../common/output';
+import { shapeMessage } from '../../helpers/output';
 
 const properties: INodeProperties[] = [
 	mailboxField,
-	messageIdField,
+	messageLocator,
 	{
 		displayName: 'Update Fields',
 		name: 'updateFields',

@@ -8,7 +8,3 @@ export function httpStatusOf(error: unknown): number | undefined {
 	}
 	return e.cause && e.cause !== error ? httpStatusOf(e.cause) : undefined;
 }
-
-export function isSendOutcomeUnknown(error: unknown): boolean {
-	return !!error && typeof error === 'object' && (error as Error).name === 'SendOutcomeUnknownError';
-}

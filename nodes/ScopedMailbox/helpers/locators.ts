@@ -1,6 +1,7 @@
 /**
- * The message a Get/Update/Move/Reply/Forward/Delete or attachment operation acts on: picked from the
- * mailbox's recent messages, typed as a Graph ID, or pasted as an Outlook on the web link.
+ * The pickers (resource locators) of a folder and of a message, and how their values are read, the same in the
+ * action node and the trigger: a folder picked from the mailbox's tree or typed as an ID / well-known name; a
+ * message picked from the mailbox's recent messages, typed as a Graph ID, or pasted as an Outlook on the web link.
  */
 import {
 	NodeOperationError,
@@ -8,6 +9,52 @@ import {
 	type INodeParameterResourceLocator,
 	type INodeProperties,
 } from 'n8n-workflow';
+
+import { WELL_KNOWN_FOLDERS } from './folders';
+
+/** The value of a resource locator, or of the plain string that workflows saved before the picker held. */
+export function locatorValue(raw: unknown): string {
+	const value = typeof raw === 'object' && raw !== null ? (raw as INodeParameterResourceLocator).value : raw;
+	return String(value ?? '').trim();
+}
+
+/** A folder: picked from the mailbox's folder tree (subfolders included), or typed as an ID / well-known name. */
+export function folderLocator(overrides: Partial<INodeProperties>): INodeProperties {
+	return {
+		displayName: 'Folder',
+		name: 'folder',
+		type: 'resourceLocator',
+		default: { mode: 'list', value: 'inbox', cachedResultName: 'Inbox' },
+		modes: [
+			{
+				displayName: 'From List',
+				name: 'list',
+				type: 'list',
+				typeOptions: { searchListMethod: 'searchFolders', searchable: true },
+			},
+			{
+				displayName: 'ID or Well-Known Name',
+				name: 'id',
+				type: 'string',
+				placeholder: 'e.g. inbox, sentitems or AAMkAGI2...',
+			},
+		],
+		description: `Folder of the mailbox. Well-known names: ${WELL_KNOWN_FOLDERS.map((f) => f.value).join(', ')}.`,
+		...overrides,
+	} as INodeProperties;
+}
+
+/** The folder an item's locator names: '' means the whole mailbox where the operation allows it. */
+export function folderValue(this: IExecuteFunctions, name: string, itemIndex: number, required: boolean): string {
+	const value = locatorValue(this.getNodeParameter(name, itemIndex, ''));
+	if (!value && required) {
+		throw new NodeOperationError(this.getNode(), 'No folder chosen', {
+			itemIndex,
+			description: 'Pick a folder from the list or enter a folder ID or well-known name such as inbox.',
+		});
+	}
+	return value;
+}
 
 /** Outlook on the web links carry the item either as `?ItemID=` (Graph's webLink) or as a `/id/<id>` path segment. */
 const OWA_URL = /^https?:\/\/[^/]+\/(?:owa\/|mail\/)/i;

@@ -1,0 +1,35 @@
+/** Parameters the action node and the trigger show alike. */
+import type { INodeProperties } from 'n8n-workflow';
+
+/** Graph's message importance values, in the order a user reads them. */
+export const IMPORTANCE_OPTIONS = [
+	{ name: 'Low', value: 'low' },
+	{ name: 'Normal', value: 'normal' },
+	{ name: 'High', value: 'high' },
+];
+
+export const downloadAttachmentOptions: INodeProperties[] = [
+	{
+		displayName: 'Attachment Property Prefix',
+		name: 'attachmentPrefix',
+		type: 'string',
+		default: 'attachment_',
+		description:
+			'Downloaded attachments go to binary properties named prefix + index (attachment_0, attachment_1, ...)',
+	},
+	{
+		displayName: 'Download Attachments',
+		name: 'downloadAttachments',
+		type: 'boolean',
+		default: false,
+		description: 'Whether to download the file attachments of each message into binary properties',
+	},
+	{
+		displayName: 'Max Attachment Size (MB)',
+		name: 'maxAttachmentSizeMb',
+		type: 'number',
+		typeOptions: { minValue: 0 },
+		default: 25,
+		description: 'Attachments larger than this are listed in "skippedAttachments" instead of being downloaded',
+	},
+];

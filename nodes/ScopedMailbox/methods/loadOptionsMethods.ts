@@ -1,1 +1,0 @@
-export { getFolders } from './listSearch';
