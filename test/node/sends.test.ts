@@ -9,6 +9,7 @@
  * request more than the 4 throttle retries the transport used to allow, which is the property that matters.
  */
 import { EXTERNAL, NOTIFICATIONS, assertNoSecrets, graphLog, startWorld, type World } from './world';
+import { waitFor } from '../harness/waitFor';
 
 let world: World;
 
@@ -34,16 +35,6 @@ async function drainOutbox(): Promise<void> {
 		await world.emu.admin('Advance-Clock', { Seconds: 60 });
 	}
 	throw new Error('Outbox did not drain');
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, deadlineMs = 60_000): Promise<T> {
-	const end = Date.now() + deadlineMs;
-	for (;;) {
-		const value = await probe();
-		if (value !== undefined) return value;
-		if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
-		await new Promise((resolve) => setTimeout(resolve, 50));
-	}
 }
 
 const THROTTLED = {
@@ -73,11 +64,14 @@ async function driveClockThroughFault(endsAtMs: number, run: Promise<unknown>): 
 	for (;;) {
 		const clock = await world.emu.admin<{ epochMs: number }>('Get-Clock');
 		if (clock.epochMs >= endsAtMs || finished) return rounds;
-		const throttled = await until('a throttled sendMail', async () => {
-			if (finished) return -1;
-			const log = (await graphLog(world)).filter((r) => r.seq > seq && r.status === 429);
-			return log.length ? log.at(-1)!.seq : undefined;
-		});
+		const throttled = await waitFor(
+			async () => {
+				if (finished) return -1;
+				const log = (await graphLog(world)).filter((r) => r.seq > seq && r.status === 429);
+				return log.length ? log.at(-1)!.seq : undefined;
+			},
+			{ what: 'a throttled sendMail', timeoutMs: 60_000 },
+		);
 		if (throttled < 0) return rounds;
 		seq = throttled;
 		rounds++;
