@@ -52,9 +52,7 @@ describe('message picker', () => {
 		const { context, nodeType } = await pickerContext({ resource: 'message', operation: 'get', mailbox: SUPPORT });
 
 		const all = await nodeType.methods.listSearch.searchMessages.call(context);
-		expect(all.results[0].name).toMatch(
-			/^Picker: invoice — billing@contoso\.example · \d{4}-\d{2}-\d{2} \d{2}:\d{2}$/,
-		);
+		expect(all.results[0].name).toMatch(/^Picker: invoice — billing@contoso\.example · \d{4}-\d{2}-\d{2} \d{2}:\d{2}$/);
 		expect(all.results[1].name).toMatch(/^Picker: quarterly report — o'neil@fabrikam\.example · /);
 		expect(all.results[0].url).toMatch(/^https:\/\/outlook\.office365\.com\/owa\/\?ItemID=/);
 
@@ -215,12 +213,8 @@ describe('a denied mailbox', () => {
 			subject: 'must be denied',
 			bodyContent: 'x',
 		});
-		const miAppId = world.emu.info.scenario.managedIdentities
-			? Object.values(world.emu.info.scenario.managedIdentities as Record<string, { clientId?: string }>)
-					.map((m) => m.clientId)
-					.find((id) => id && (send.error as { description?: string }).description?.includes(id))
-			: undefined;
-		expect(miAppId).toBeDefined();
+		// The world's managed-identity credential is the system-assigned one: the fix names its app ID.
+		const miAppId = world.emu.info.scenario.managedIdentities.system.clientId;
 		expect((send.error as { description?: string }).description).toContain(
 			`New-ManagementRoleAssignment -App '${miAppId}' -Role 'Application Mail.Send'`,
 		);
