@@ -14,8 +14,9 @@ import {
 	customCloud,
 	everythingAbout,
 	expectNoSecrets,
+	inboxId,
 	newStore,
-	probe,
+	readInbox,
 	thrownByPreAuthentication,
 } from './helpers';
 import { pressTest } from './testButton';
@@ -73,11 +74,13 @@ function certificateCredential(overrides: Record<string, unknown> = {}): ICreden
 describe('client secret', () => {
 	it('acquires one token for many items and executions, without discovery calls', async () => {
 		const store = newStore().add({ id: 's1', name: 's1', type: TYPE, data: secretCredential() });
-		const first = await probe(store, TYPE, 's1', notifications(), { items: 3 });
+		const first = await readInbox(store, TYPE, 's1', notifications(), { items: 3 });
 		expect(first.error).toBeUndefined();
-		expect(first.items.map((i) => i.json.displayName)).toEqual(['Inbox', 'Inbox', 'Inbox']);
-		const second = await probe(store, TYPE, 's1', notifications(), { items: 2 });
-		expect(second.items).toHaveLength(2);
+		const inbox = await inboxId(emu, notifications());
+		expect(first.items.map((i) => i.json.parentFolderId)).toEqual([inbox, inbox, inbox]);
+		expect(first.items.map((i) => i.pairedItem)).toEqual([{ item: 0 }, { item: 1 }, { item: 2 }]);
+		const second = await readInbox(store, TYPE, 's1', notifications(), { items: 2 });
+		expect(second.items.map((i) => i.json.parentFolderId)).toEqual([inbox, inbox]);
 		expect(await counts(emu)).toMatchObject({ token: 1, graph: 5, graph401: 0, discovery: 0 });
 		expect(store.stats('s1')).toMatchObject({ preAuthentication: 1, updates: 1 });
 		expect(typeof store.data('s1').accessToken).toBe('string');
@@ -85,14 +88,14 @@ describe('client secret', () => {
 
 	it('renews once per token lifetime across simulated hours: one token request, at most one 401, no failed item', async () => {
 		const store = newStore().add({ id: 's2', name: 's2', type: TYPE, data: secretCredential() });
-		await probe(store, TYPE, 's2', notifications());
+		await readInbox(store, TYPE, 's2', notifications());
 		await emu.admin('Clear-RequestLog', {});
 		const hours = 6;
 		for (let hour = 0; hour < hours; hour++) {
 			await emu.admin('Advance-Clock', { Seconds: 3700 });
 			// several executions within the same lifetime
 			for (let run = 0; run < 3; run++) {
-				const result = await probe(store, TYPE, 's2', notifications(), { items: 2 });
+				const result = await readInbox(store, TYPE, 's2', notifications(), { items: 2 });
 				expect(result.error).toBeUndefined();
 				expect(result.items).toHaveLength(2);
 				await emu.admin('Advance-Clock', { Seconds: 600 });
@@ -119,9 +122,9 @@ describe('client secret', () => {
 describe('certificate', () => {
 	it('signs with SHA-256 (PS256, x5t#S256) by default and reaches the RBAC-scoped mailbox', async () => {
 		const store = newStore().add({ id: 'c1', name: 'c1', type: TYPE, data: certificateCredential() });
-		const run = await probe(store, TYPE, 'c1', support());
+		const run = await readInbox(store, TYPE, 'c1', support());
 		expect(run.error).toBeUndefined();
-		expect(run.items[0].json.displayName).toBe('Inbox');
+		expect(run.items.map((i) => i.json.parentFolderId)).toEqual([await inboxId(emu, support())]);
 		const log = await emu.admin<Array<{ kind: string; clientAuth?: string }>>('Get-RequestLog', {});
 		expect(log.filter((e) => e.kind === 'token')).toHaveLength(1);
 	});
@@ -285,12 +288,12 @@ describe('failure paths', () => {
 				.flatMap((s) => [s, ...s.split('\n').filter((line) => line.length > 40)]);
 			const store = newStore().add({ id: 'f1', name: 'f1', type: TYPE, data });
 
-			const run = await probe(store, TYPE, 'f1', notifications());
+			const run = await readInbox(store, TYPE, 'f1', notifications());
 			expect(run.error).toBeDefined();
 			expect(run.error!.message).toMatch(c.message);
 			expect(run.items).toEqual([]);
 
-			const continued = await probe(store, TYPE, 'f1', notifications(), { continueOnFail: true, items: 2 });
+			const continued = await readInbox(store, TYPE, 'f1', notifications(), { continueOnFail: true, items: 2 });
 			expect(continued.error).toBeUndefined();
 			expect(continued.items.map((i) => i.json.error)).toEqual([
 				expect.stringMatching(c.message),

@@ -6,7 +6,7 @@
  */
 import { startEmulator, type EmulatorHandle } from '../emulator';
 import { forgetSharedAcquisitions } from '../../nodes/ScopedMailbox/auth/preAuthentication';
-import { counts, customCloud, newStore, probe, requestLog } from './helpers';
+import { counts, customCloud, newStore, readInbox, requestLog } from './helpers';
 import { seedRefreshToken } from './seedToken';
 
 let emu: EmulatorHandle;
@@ -41,7 +41,7 @@ it(`app credential: ${CONCURRENT} concurrent executions, one token request; afte
 		},
 	});
 	const mailbox = scenario().mailboxes.notifications.upn;
-	const runs = await Promise.all(Array.from({ length: CONCURRENT }, () => probe(store, TYPE, 'a1', mailbox)));
+	const runs = await Promise.all(Array.from({ length: CONCURRENT }, () => readInbox(store, TYPE, 'a1', mailbox)));
 	for (const run of runs) expect(run.error).toBeUndefined();
 	expect((await counts(emu)).token).toBe(1);
 
@@ -49,7 +49,7 @@ it(`app credential: ${CONCURRENT} concurrent executions, one token request; afte
 	// execution; they share one new token.
 	await emu.admin('Advance-Clock', { Seconds: 3700 });
 	await emu.admin('Clear-RequestLog', {});
-	const later = await Promise.all(Array.from({ length: CONCURRENT }, () => probe(store, TYPE, 'a1', mailbox)));
+	const later = await Promise.all(Array.from({ length: CONCURRENT }, () => readInbox(store, TYPE, 'a1', mailbox)));
 	for (const run of later) expect(run.error).toBeUndefined();
 	expect((await counts(emu)).token).toBe(1);
 });
@@ -73,7 +73,7 @@ it(`refresh-token credential: ${CONCURRENT} concurrent executions redeem the ref
 		},
 	});
 	const mailbox = scenario().mailboxes.notifications.upn;
-	const runs = await Promise.all(Array.from({ length: CONCURRENT }, () => probe(store, TYPE, 'r1', mailbox)));
+	const runs = await Promise.all(Array.from({ length: CONCURRENT }, () => readInbox(store, TYPE, 'r1', mailbox)));
 	for (const run of runs) expect(run.error).toBeUndefined();
 	const grants = (await requestLog(emu)).filter((e) => e.kind === 'token' && e.grantType === 'refresh_token');
 	expect(grants).toHaveLength(1);
@@ -85,7 +85,7 @@ it(`refresh-token credential: ${CONCURRENT} concurrent executions redeem the ref
 	// The rotation holds: after the access token's lifetime, the saved refresh token is redeemed, once.
 	await emu.admin('Advance-Clock', { Seconds: 3700 });
 	await emu.admin('Clear-RequestLog', {});
-	const later = await Promise.all(Array.from({ length: CONCURRENT }, () => probe(store, TYPE, 'r1', mailbox)));
+	const later = await Promise.all(Array.from({ length: CONCURRENT }, () => readInbox(store, TYPE, 'r1', mailbox)));
 	for (const run of later) expect(run.error).toBeUndefined();
 	const again = (await requestLog(emu)).filter((e) => e.kind === 'token' && e.grantType === 'refresh_token');
 	expect(again).toHaveLength(1);

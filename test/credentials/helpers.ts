@@ -1,21 +1,13 @@
 /**
- * Shared by the credential tests: the emulator, the harness store with our four credential types, a test-only
- * node that reads a mailbox folder through `httpRequestWithAuthentication`, and leak searches.
+ * Shared by the credential tests: the emulator, the harness store with our four credential types, the action
+ * node reading a mailbox's Inbox with one of them, and leak searches.
  */
-import {
-	NodeApiError,
-	type ICredentialDataDecryptedObject,
-	type ICredentialType,
-	type IExecuteFunctions,
-	type IHttpRequestHelper,
-	type INodeExecutionData,
-	type INodeType,
-} from 'n8n-workflow';
+import type { ICredentialDataDecryptedObject, ICredentialType, IHttpRequestHelper } from 'n8n-workflow';
 import { ScopedMailboxAppApi } from '../../credentials/ScopedMailboxAppApi.credentials';
 import { ScopedMailboxManagedIdentityApi } from '../../credentials/ScopedMailboxManagedIdentityApi.credentials';
 import { ScopedMailboxOAuth2Api } from '../../credentials/ScopedMailboxOAuth2Api.credentials';
 import { ScopedMailboxRefreshTokenApi } from '../../credentials/ScopedMailboxRefreshTokenApi.credentials';
-import { resolveCloud } from '../../nodes/ScopedMailbox/auth/clouds';
+import { ScopedMailbox } from '../../nodes/ScopedMailbox/ScopedMailbox.node';
 import { CredentialStore, runNode, type NodeRun } from '../harness';
 import type { EmulatorHandle } from '../emulator';
 
@@ -60,71 +52,15 @@ export function customCloud(emu: EmulatorHandle) {
 	return { cloud: 'custom', authorityHost: emu.info.authorityHost, graphBaseUrl: emu.info.graphBaseUrl };
 }
 
-/**
- * Test-only node until the action node exists: per item, GET /v1.0/users/{mailbox}/mailFolders/{folder} with the
- * credential named by `authentication`. Errors become NodeApiError (item-level with Continue On Fail).
- */
-export const probeNode: INodeType = {
-	description: {
-		displayName: 'Mailbox Probe',
-		name: 'mailboxProbe',
-		group: ['transform'],
-		version: 1,
-		description: 'Test-only: reads a mailbox folder through httpRequestWithAuthentication',
-		defaults: { name: 'Mailbox Probe' },
-		inputs: ['main' as never],
-		outputs: ['main' as never],
-		credentials: Object.keys(credentialTypes).map((name) => ({
-			name,
-			required: true,
-			displayOptions: { show: { authentication: [name] } },
-		})),
-		properties: [
-			{
-				displayName: 'Authentication',
-				name: 'authentication',
-				type: 'options',
-				options: Object.keys(credentialTypes).map((name) => ({ name, value: name })),
-				default: 'scopedMailboxAppApi',
-			},
-			{ displayName: 'Mailbox', name: 'mailbox', type: 'string', default: '' },
-			{ displayName: 'Folder', name: 'folder', type: 'string', default: 'inbox' },
-		],
-	},
-	async execute(this: IExecuteFunctions) {
-		const items = this.getInputData();
-		const authentication = this.getNodeParameter('authentication', 0) as string;
-		const out: INodeExecutionData[] = [];
-		for (let i = 0; i < items.length; i++) {
-			try {
-				const credentials = await this.getCredentials(authentication);
-				const { graphBaseUrl } = resolveCloud(credentials);
-				const mailbox = encodeURIComponent(this.getNodeParameter('mailbox', i) as string);
-				const folder = encodeURIComponent(this.getNodeParameter('folder', i) as string);
-				const response = (await this.helpers.httpRequestWithAuthentication.call(this, authentication, {
-					method: 'GET',
-					url: `${graphBaseUrl}/v1.0/users/${mailbox}/mailFolders/${folder}`,
-					json: true,
-				})) as ICredentialDataDecryptedObject;
-				out.push({ json: { id: response.id, displayName: response.displayName }, pairedItem: { item: i } });
-			} catch (error) {
-				const wrapped =
-					error instanceof NodeApiError ? error : new NodeApiError(this.getNode(), error as never, { itemIndex: i });
-				if (this.continueOnFail()) {
-					out.push({
-						json: { error: wrapped.message, description: wrapped.description ?? '' },
-						pairedItem: { item: i },
-					});
-					continue;
-				}
-				throw wrapped;
-			}
-		}
-		return [out];
-	},
-};
+const actionNode = new ScopedMailbox();
 
-export async function probe(
+/**
+ * The action node itself, Message → Get Many, one message of the Inbox per input item: per item one Graph
+ * GET /v1.0/users/{mailbox}/mailFolders/inbox/messages with the credential named by `authentication`, sent
+ * through the node's transport (n8n's `httpRequestWithAuthentication`, so preAuthentication and the 401 →
+ * re-authentication path are n8n's own). Raw output, so a test can see the message came from the Inbox.
+ */
+export async function readInbox(
 	store: CredentialStore,
 	credentialType: string,
 	credentialId: string,
@@ -132,13 +68,33 @@ export async function probe(
 	options: { items?: number; continueOnFail?: boolean } = {},
 ): Promise<NodeRun> {
 	return await runNode({
-		nodeType: probeNode,
-		parameters: { authentication: credentialType, mailbox },
+		nodeType: actionNode,
+		parameters: {
+			authentication: credentialType,
+			resource: 'message',
+			operation: 'list',
+			mailbox,
+			folder: { __rl: true, mode: 'id', value: 'inbox' },
+			returnAll: false,
+			limit: 1,
+			output: 'raw',
+		},
 		credentials: { [credentialType]: { id: credentialId, name: credentialId } },
 		items: Array.from({ length: options.items ?? 1 }, (_, n) => ({ n })),
 		continueOnFail: options.continueOnFail,
 		store,
 	});
+}
+
+/** The id of a mailbox's Inbox in the emulator, to hold readInbox's messages against. */
+export async function inboxId(emu: EmulatorHandle, mailbox: string): Promise<string> {
+	const folders = await emu.admin<Array<{ Id: string; WellKnownName?: string; DisplayName: string }>>(
+		'Get-MailboxFolders',
+		{ Mailbox: mailbox },
+	);
+	const inbox = folders.find((f) => f.WellKnownName === 'inbox');
+	if (!inbox) throw new Error(`no inbox in ${mailbox}: ${JSON.stringify(folders)}`);
+	return inbox.Id;
 }
 
 export interface LogEntry {

@@ -4,7 +4,7 @@
  */
 import { createServer } from 'node:net';
 import type { ICredentialDataDecryptedObject } from 'n8n-workflow';
-import { everythingAbout, newStore, probe } from './helpers';
+import { everythingAbout, newStore, readInbox } from './helpers';
 import { pressTest } from './testButton';
 import { ScopedMailboxAppApi } from '../../credentials/ScopedMailboxAppApi.credentials';
 
@@ -28,12 +28,12 @@ const credential = { cloud: 'global', identityType: 'system' } as ICredentialDat
 
 it('fails with an actionable "no managed identity on this host" error, in the node and the Test button', async () => {
 	const store = newStore().add({ id: 'n1', name: 'n1', type: TYPE, data: credential });
-	const run = await probe(store, TYPE, 'n1', 'shared@contoso.com');
+	const run = await readInbox(store, TYPE, 'n1', 'shared@contoso.com');
 	expect(run.error?.message).toMatch(/No managed identity is available on this host: connection refused/);
 	expect(run.error?.description).toMatch(/only when n8n runs in Azure/);
 	// The hint names the credential a user would pick instead, as the credential list shows it.
 	expect(run.error?.description).toContain(`"${new ScopedMailboxAppApi().displayName}"`);
-	const continued = await probe(store, TYPE, 'n1', 'shared@contoso.com', { continueOnFail: true, items: 2 });
+	const continued = await readInbox(store, TYPE, 'n1', 'shared@contoso.com', { continueOnFail: true, items: 2 });
 	expect(continued.error).toBeUndefined();
 	expect(continued.items.map((i) => i.json.error)).toEqual([
 		expect.stringMatching(/No managed identity is available/),

@@ -10,8 +10,9 @@ import {
 	customCloud,
 	everythingAbout,
 	expectNoSecrets,
+	inboxId,
 	newStore,
-	probe,
+	readInbox,
 	thrownByPreAuthentication,
 } from './helpers';
 import { pressTest } from './testButton';
@@ -62,16 +63,17 @@ export function managedIdentitySuite(source: 'imds' | 'appService') {
 
 	it('system-assigned: one token per lifetime across simulated hours, at most one 401 each, no failed item', async () => {
 		const store = newStore().add({ id: 'm1', name: 'm1', type: TYPE, data: credential() });
-		const first = await probe(store, TYPE, 'm1', mailbox(), { items: 3 });
+		const first = await readInbox(store, TYPE, 'm1', mailbox(), { items: 3 });
 		expect(first.error).toBeUndefined();
-		expect(first.items.map((i) => i.json.displayName)).toEqual(['Inbox', 'Inbox', 'Inbox']);
+		const inbox = await inboxId(emu, mailbox());
+		expect(first.items.map((i) => i.json.parentFolderId)).toEqual([inbox, inbox, inbox]);
 		expect(await counts(emu)).toMatchObject({ mi: 1, token: 0, graph: 3 });
 		await emu.admin('Clear-RequestLog', {});
 		const hours = 5;
 		for (let hour = 0; hour < hours; hour++) {
 			await emu.admin('Advance-Clock', { Seconds: 3700 });
 			for (let run = 0; run < 2; run++) {
-				const result = await probe(store, TYPE, 'm1', mailbox(), { items: 2 });
+				const result = await readInbox(store, TYPE, 'm1', mailbox(), { items: 2 });
 				expect(result.error).toBeUndefined();
 				expect(result.items).toHaveLength(2);
 			}
@@ -93,7 +95,7 @@ export function managedIdentitySuite(source: 'imds' | 'appService') {
 			type: TYPE,
 			data: credential({ identityType, identityId: id() }),
 		});
-		const run = await probe(store, TYPE, 'u1', mailbox());
+		const run = await readInbox(store, TYPE, 'u1', mailbox());
 		expect(run.error).toBeUndefined();
 		const test = await pressTest(TYPE, credential({ identityType, identityId: id() }));
 		expect(test.status).toBe('OK');
@@ -124,9 +126,9 @@ export function managedIdentitySuite(source: 'imds' | 'appService') {
 		],
 	] as const)('%s gives an actionable error', async (_name, overrides, message) => {
 		const store = newStore().add({ id: 'e1', name: 'e1', type: TYPE, data: credential(overrides) });
-		const run = await probe(store, TYPE, 'e1', mailbox());
+		const run = await readInbox(store, TYPE, 'e1', mailbox());
 		expect(run.error?.message).toMatch(message);
-		const continued = await probe(store, TYPE, 'e1', mailbox(), { continueOnFail: true });
+		const continued = await readInbox(store, TYPE, 'e1', mailbox(), { continueOnFail: true });
 		expect(continued.items[0].json.error).toMatch(message);
 		const test = await pressTest(TYPE, credential(overrides));
 		expect(test.status).toBe('Error');
@@ -138,11 +140,11 @@ export function managedIdentitySuite(source: 'imds' | 'appService') {
 
 	it('an endpoint outage fails the item with a retry hint and leaks no token', async () => {
 		const store = newStore().add({ id: 'o1', name: 'o1', type: TYPE, data: credential() });
-		expect((await probe(store, TYPE, 'o1', mailbox())).error).toBeUndefined();
+		expect((await readInbox(store, TYPE, 'o1', mailbox())).error).toBeUndefined();
 		const token = String(store.data('o1').accessToken);
 		await emu.admin('Set-TokenOutage', { Status: 500 });
 		await emu.admin('Advance-Clock', { Seconds: 3700 });
-		const run = await probe(store, TYPE, 'o1', mailbox());
+		const run = await readInbox(store, TYPE, 'o1', mailbox());
 		expect(run.error?.message).toMatch(/HTTP 500|temporarily unavailable/);
 		expectNoSecrets(
 			[
@@ -154,7 +156,7 @@ export function managedIdentitySuite(source: 'imds' | 'appService') {
 			[token],
 		);
 		await emu.admin('Clear-TokenOutage', {});
-		const after = await probe(store, TYPE, 'o1', mailbox());
+		const after = await readInbox(store, TYPE, 'o1', mailbox());
 		expect(after.error).toBeUndefined();
 	}, 120_000);
 }

@@ -7,7 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { ICredentialDataDecryptedObject, IWorkflowExecuteAdditionalData } from 'n8n-workflow';
 import { startEmulator, type EmulatorHandle } from '../emulator';
 import { HarnessCredentialsHelper } from '../harness';
-import { counts, customCloud, newStore, probe } from './helpers';
+import { counts, customCloud, inboxId, newStore, readInbox } from './helpers';
 import { pressTest } from './testButton';
 
 const TYPE = 'scopedMailboxOAuth2Api';
@@ -125,16 +125,17 @@ describe('through n8n-core requestOAuth2', () => {
 		const connected = await connect(credential());
 		const store = newStore().add({ id: 'o1', name: 'o1', type: TYPE, data: connected });
 		await emu.admin('Clear-RequestLog', {});
-		const run = await probe(store, TYPE, 'o1', scenario().mailboxes.notifications.upn, { items: 2 });
+		const run = await readInbox(store, TYPE, 'o1', scenario().mailboxes.notifications.upn, { items: 2 });
 		expect(run.error).toBeUndefined();
-		expect(run.items.map((i) => i.json.displayName)).toEqual(['Inbox', 'Inbox']);
+		const inbox = await inboxId(emu, scenario().mailboxes.notifications.upn);
+		expect(run.items.map((i) => i.json.parentFolderId)).toEqual([inbox, inbox]);
 		expect(await counts(emu)).toMatchObject({ token: 0, graph: 2 });
 
 		const hours = 4;
 		let previous = (store.data('o1').oauthTokenData as { refresh_token: string }).refresh_token;
 		for (let hour = 0; hour < hours; hour++) {
 			await emu.admin('Advance-Clock', { Seconds: 3700 });
-			const again = await probe(store, TYPE, 'o1', scenario().mailboxes.notifications.upn, { items: 2 });
+			const again = await readInbox(store, TYPE, 'o1', scenario().mailboxes.notifications.upn, { items: 2 });
 			expect(again.error).toBeUndefined();
 			expect(again.items).toHaveLength(2);
 			const current = (store.data('o1').oauthTokenData as { refresh_token: string }).refresh_token;

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 
 import { ensureCa, issueServerCertificate } from './core/tls';
 import { ALICE, BOB, SHARED, startKit, type Kit } from './graph/testkit';
+import { waitFor } from '../harness/waitFor';
 
 interface Received {
 	path: string;
@@ -51,16 +52,6 @@ class Receiver {
 	}
 }
 
-async function until<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, ms = 10_000) {
-	const deadline = Date.now() + ms;
-	for (;;) {
-		const v = await fn();
-		if (v) return v;
-		if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-		await new Promise((r) => setTimeout(r, 20));
-	}
-}
-
 let k: Kit;
 let rx: Receiver;
 const inMinutes = (m: number) => new Date(Date.now() + m * 60_000).toISOString();
@@ -104,7 +95,7 @@ test('create validates both URLs, then new mail in the folder is notified with G
 
 	const { Ids } = await k.emu.admin<{ Ids: string[] }>('Deliver-Message', { To: SHARED, Subject: 'one' });
 	await k.emu.admin('Deliver-Message', { To: SHARED, Subject: 'elsewhere', Folder: 'Invoices' });
-	const [n] = await until('a notification', () => rx.notifications().length >= 1 && rx.notifications());
+	const [n] = await waitFor(() => rx.notifications().length >= 1 && rx.notifications(), { what: 'a notification' });
 	expect(n).toMatchObject({
 		subscriptionId: r.json.id,
 		changeType: 'created',
@@ -114,8 +105,9 @@ test('create validates both URLs, then new mail in the folder is notified with G
 		resourceData: { '@odata.type': '#Microsoft.Graph.Message', id: Ids[0] },
 	});
 	expect(n.resource).toMatch(new RegExp(`^Users/[^/]+/Messages/${Ids[0].replace(/[+]/g, '\\+')}$`));
-	await new Promise((r) => setTimeout(r, 100));
-	expect(rx.notifications()).toHaveLength(1); // the Invoices message is not in the subscribed folder
+	// Deliveries start as the message arrives: once those in flight are answered, none can be on its way.
+	await k.emu.admin('Wait-NotificationDeliveries');
+	expect(rx.notifications().map((x) => x.resourceData.id)).toEqual([Ids[0]]); // Invoices is not the subscribed folder
 });
 
 test('Graph’s rules: HTTPS, maximum expiration, failed validation, list/get/renew/delete by the owning app only', async () => {
@@ -198,12 +190,15 @@ test('failed deliveries are retried with back-off until answered 2xx', async () 
 		return failures-- > 0 ? { status: 503 } : { status: 202 };
 	};
 	await k.emu.admin('Deliver-Message', { To: SHARED });
-	const log = await until('a 202 after retries', async () => {
-		const l = (await k.emu.admin<any[]>('Get-NotificationLog', { Kind: 'change' })).filter(
-			(e) => e.subscriptionId === sub.id,
-		);
-		return l.some((e) => e.status === 202) && l;
-	});
+	const log = await waitFor(
+		async () => {
+			const l = (await k.emu.admin<any[]>('Get-NotificationLog', { Kind: 'change' })).filter(
+				(e) => e.subscriptionId === sub.id,
+			);
+			return l.some((e) => e.status === 202) && l;
+		},
+		{ what: 'a 202 after retries' },
+	);
 	expect(log.map((e: any) => [e.status, e.attempt])).toEqual([
 		[503, 1],
 		[503, 2],
@@ -217,30 +212,35 @@ test('faults: drop, duplicate, reorder; lifecycle events on demand; removal; exp
 	await k.emu.admin('Deliver-Message', { To: SHARED, Count: 1 });
 	await k.emu.admin('Set-NotificationFaults', { DuplicateRate: 1, ReorderWindow: 4 });
 	const { Ids } = await k.emu.admin<{ Ids: string[] }>('Deliver-Message', { To: SHARED, Count: 2 });
-	const got = await until('4 notifications', () => rx.notifications().length >= 4 && rx.notifications());
+	const got = await waitFor(() => rx.notifications().length >= 4 && rx.notifications(), { what: '4 notifications' });
 	expect(got.map((n: any) => n.resourceData.id).sort()).toEqual([...Ids, ...Ids].sort());
 	await k.emu.admin('Clear-NotificationFaults');
 
 	await k.emu.admin('Send-LifecycleEvent', { Id: sub.id, Event: 'missed' });
-	const missed = await until('missed', () => rx.notifications('/lifecycle').find((n) => n.lifecycleEvent === 'missed'));
+	const missed = await waitFor(() => rx.notifications('/lifecycle').find((n) => n.lifecycleEvent === 'missed'), {
+		what: 'missed',
+	});
 	expect(missed).toMatchObject({ subscriptionId: sub.id, clientState: 'secret-state', tenantId: expect.any(String) });
 
 	const again = (await k.call('POST', '/subscriptions', { body: body({ expirationDateTime: inMinutes(600) }) })).json;
 	await k.emu.admin('Remove-Subscription', { Id: again.id });
-	await until('subscriptionRemoved', () =>
-		rx
-			.notifications('/lifecycle')
-			.find((n) => n.lifecycleEvent === 'subscriptionRemoved' && n.subscriptionId === again.id),
+	await waitFor(
+		() =>
+			rx
+				.notifications('/lifecycle')
+				.find((n) => n.lifecycleEvent === 'subscriptionRemoved' && n.subscriptionId === again.id),
+		{ what: 'subscriptionRemoved' },
 	);
 	expect((await k.call('GET', `/subscriptions/${again.id}`)).status).toBe(404);
 
 	// Close to expiry: reauthorizationRequired; past expiry: gone without a word.
-	await new Promise((r) => setTimeout(r, 300)); // a scan or two: far from expiry, nothing is sent
+	await k.emu.admin('Invoke-SubscriptionScan'); // far from expiry: the scan sends nothing
+	await k.emu.admin('Wait-NotificationDeliveries');
 	expect(rx.notifications('/lifecycle').filter((n) => n.lifecycleEvent === 'reauthorizationRequired')).toEqual([]);
 	await k.emu.admin('Advance-Clock', { Seconds: (600 - 120) * 60 });
-	await until('reauthorizationRequired', () =>
-		rx.notifications('/lifecycle').find((n) => n.lifecycleEvent === 'reauthorizationRequired'),
-	);
+	await waitFor(() => rx.notifications('/lifecycle').find((n) => n.lifecycleEvent === 'reauthorizationRequired'), {
+		what: 'reauthorizationRequired',
+	});
 	await k.emu.admin('Advance-Clock', { Seconds: 130 * 60 });
-	await until('expired', async () => (await k.emu.admin<any[]>('Get-Subscriptions')).length === 0);
+	await waitFor(async () => (await k.emu.admin<any[]>('Get-Subscriptions')).length === 0, { what: 'expired' });
 });

@@ -11,3 +11,4 @@ export { runNode, type NodeRun, type RunNodeOptions } from './run-node';
 export { PollingWorkflow, runPoll, type PollOptions, type PollResult } from './run-poll';
 export { binaryItem, patternBytes, readBinary, sha256, type BinaryItemOptions } from './binary';
 export { HARNESS_WORKFLOW_ID, PACKAGE_PREFIX, typeNameOf } from './engine';
+export { waitFor, waitForRequests, type RequestLogEntry, type WaitForOptions } from './waitFor';

@@ -113,7 +113,8 @@ describe('attachments', () => {
 		const archive = stored.find((a) => a.name === 'archive.zip')!;
 		expect(archive.size).toBe(size);
 		expect(createHash('sha256').update(archive.content).digest('hex')).toBe(sha256(patternBytes(size)));
-		expect(stored.find((a) => a.name === 'readme.txt')).toBeDefined();
+		const readme = stored.find((a) => a.name === 'readme.txt')!;
+		expect(Buffer.from(readme.content).toString('utf8')).toBe('read me');
 		expect(drafts(SUPPORT)).toHaveLength(0);
 
 		const requests = (await graphLog(world)).filter((r) => r.seq > since);

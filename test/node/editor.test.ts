@@ -213,12 +213,8 @@ describe('a denied mailbox', () => {
 			subject: 'must be denied',
 			bodyContent: 'x',
 		});
-		const miAppId = world.emu.info.scenario.managedIdentities
-			? Object.values(world.emu.info.scenario.managedIdentities as Record<string, { clientId?: string }>)
-					.map((m) => m.clientId)
-					.find((id) => id && (send.error as { description?: string }).description?.includes(id))
-			: undefined;
-		expect(miAppId).toBeDefined();
+		// The world's managed-identity credential is the system-assigned one: the fix names its app ID.
+		const miAppId = world.emu.info.scenario.managedIdentities.system.clientId;
 		expect((send.error as { description?: string }).description).toContain(
 			`New-ManagementRoleAssignment -App '${miAppId}' -Role 'Application Mail.Send'`,
 		);

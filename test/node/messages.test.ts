@@ -373,7 +373,9 @@ describe('hostile values never leave the named mailbox', () => {
 			},
 			{ continueOnFail: true },
 		);
-		expect(folder.items[0].json.error).toBeDefined();
+		expect(folder.items[0].json.error).toMatch(
+			/^Microsoft Graph refused the request for mailbox support@contoso\.onmicrosoft\.com: Id is malformed\./,
+		);
 		const injected = await world.run('rbac', {
 			resource: 'message',
 			operation: 'list',

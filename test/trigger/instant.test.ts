@@ -6,6 +6,7 @@
 import { ScopedMailboxInstantTrigger } from '../../nodes/ScopedMailbox/ScopedMailboxInstantTrigger.node';
 import { WebhookWorkflow } from '../harness/run-webhook';
 import { CREDENTIALS, MAILBOX, deliver, startTriggerEnv, triggerParameters, type TriggerEnv } from './setup';
+import { waitFor, waitForRequests } from '../harness/waitFor';
 
 let env: TriggerEnv;
 let wf: WebhookWorkflow;
@@ -24,15 +25,7 @@ afterEach(async () => {
 		await env.emu.admin('Remove-Subscription', { Id: s.Id, Notify: false });
 });
 
-async function until<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, ms = 20_000) {
-	const deadline = Date.now() + ms;
-	for (;;) {
-		const v = await fn();
-		if (v) return v;
-		if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${wf?.currentLogText()}`);
-		await new Promise((r) => setTimeout(r, 25));
-	}
-}
+const workflowLog = () => wf?.currentLogText() ?? '';
 
 async function activated(folders = ['inbox']) {
 	wf = new WebhookWorkflow({
@@ -62,7 +55,7 @@ test('activation subscribes with a secret clientState, Graph validates both URLs
 	const secret = nodeState().instant.clientState as string;
 	expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
 	const [id] = await deliver(env, { Subject: 'hello' });
-	await until('an execution', () => emittedIds().includes(id));
+	await waitFor(() => emittedIds().includes(id), { what: 'an execution', context: workflowLog });
 	expect(wf.executions).toHaveLength(1);
 	expect(wf.executions[0][0].json).toMatchObject({ id, subject: 'hello', mailbox: MAILBOX });
 	expect(JSON.stringify(wf.executions)).not.toContain(secret);
@@ -76,7 +69,11 @@ test('duplicated, reordered and dropped notifications of a burst: every message 
 	await env.emu.admin('Clear-NotificationFaults');
 	// A dropped tail is what `missed` is for; one more message wakes the node too.
 	const [last] = await deliver(env, { Subject: 'last' });
-	await until('all emitted', () => [...ids, last].every((id) => emittedIds().includes(id)), 60_000);
+	await waitFor(() => [...ids, last].every((id) => emittedIds().includes(id)), {
+		what: 'all emitted',
+		timeoutMs: 60_000,
+		context: workflowLog,
+	});
 	await wf.settle();
 	const seen = emittedIds();
 	expect(seen.length).toBe(new Set(seen).size);
@@ -112,32 +109,38 @@ test('a notification without this node’s clientState or for another subscripti
 test('lifecycle: reauthorizationRequired renews, subscriptionRemoved re-creates and catches up, missed catches up', async () => {
 	await activated();
 	const [sub] = await env.emu.admin<any[]>('Get-Subscriptions');
-	const patchesBefore = (await env.emu.admin<any[]>('Get-RequestLog')).filter((e) => e.method === 'PATCH').length;
+	const since = (await env.emu.admin<Array<{ seq: number }>>('Get-RequestLog')).at(-1)?.seq ?? 0;
 	await env.emu.admin('Send-LifecycleEvent', { Id: sub.Id, Event: 'reauthorizationRequired' });
-	await until(
-		'a renewal',
-		async () =>
-			(await env.emu.admin<any[]>('Get-RequestLog')).filter((e) => e.method === 'PATCH' && /subscriptions/.test(e.path))
-				.length > patchesBefore,
+	const renewals = await waitForRequests(
+		env.emu,
+		(e) => e.method === 'PATCH' && e.path.includes(`/subscriptions/${sub.Id}`),
+		{ since, what: 'a renewal of the subscription', context: workflowLog },
 	);
+	expect(renewals.map((e) => e.status)).toEqual([200]);
 
 	await wf.settle(); // the renewal's own read is over
 	// Mail whose notification is lost, then Graph removes the subscription.
 	await env.emu.admin('Set-NotificationFaults', { DropNext: 1 });
 	const [gap] = await deliver(env, { Subject: 'gap' });
 	await env.emu.admin('Remove-Subscription', { Id: sub.Id });
-	const fresh = await until('a new subscription', async () => {
-		const now = await env.emu.admin<any[]>('Get-Subscriptions');
-		return now.length === 1 && now[0].Id !== sub.Id && now[0];
-	});
-	await until('the gap mail', () => emittedIds().includes(gap));
+	const fresh = await waitFor(
+		async () => {
+			const now = await env.emu.admin<any[]>('Get-Subscriptions');
+			return now.length === 1 && now[0].Id !== sub.Id && now[0];
+		},
+		{ what: 'a new subscription', context: workflowLog },
+	);
+	await waitFor(() => emittedIds().includes(gap), { what: 'the gap mail', context: workflowLog });
 	expect(wf.currentLogText()).toContain(`subscription ${sub.Id} for folder inbox was removed by Microsoft Graph`);
 	await wf.settle();
 
 	await env.emu.admin('Set-NotificationFaults', { DropNext: 1 });
 	const [lost] = await deliver(env, { Subject: 'lost' });
 	await env.emu.admin('Send-LifecycleEvent', { Id: fresh.Id, Event: 'missed' });
-	await until('the missed mail', () => emittedIds().includes(lost));
+	await waitFor(() => emittedIds().includes(lost), {
+		what: 'the missed mail',
+		context: workflowLog,
+	});
 	expect(emittedIds().filter((id) => id === gap || id === lost)).toHaveLength(2);
 });
 

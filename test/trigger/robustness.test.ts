@@ -205,7 +205,9 @@ test('a poll that fails before taking anything changes nothing, and the next one
 		Count: 6,
 	});
 	const failed = await wf.poll();
-	expect(failed.error).toBeDefined();
+	expect(failed.error?.message).toBe(
+		'Microsoft Graph failed (503 ServiceUnavailable) for mailbox support@contoso.onmicrosoft.com',
+	);
 	expect(failed.items).toBeNull();
 	expect(wf.staticData).toEqual(persisted);
 	await env.emu.admin('Clear-Faults');

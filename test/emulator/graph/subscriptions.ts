@@ -823,6 +823,12 @@ export function registerSubscriptions(ctx: EmulatorContext, caCertPath: () => st
 		service.scan();
 		return { Subscriptions: service.subscriptions.size };
 	});
+	// Tests wait on this instead of sleeping: every delivery attempt started so far has been answered (retries
+	// scheduled for later, reorder holds and delayed attempts are not waited for).
+	a.register('Wait-NotificationDeliveries', async () => {
+		await service.settle();
+		return { Delivered: service.log.filter((e) => e.kind === 'change' || e.kind === 'lifecycle').length };
+	});
 	service.start();
 	return service;
 }
