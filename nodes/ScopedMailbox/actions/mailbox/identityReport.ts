@@ -9,7 +9,7 @@ import type { AcquiredToken } from '../../auth/acquire';
 import { loadCertificate } from '../../auth/certificate';
 import { accessTokenOf, DEFAULT_CREDENTIAL_TYPE } from '../../auth/registry';
 import { describeAccessToken } from '../../auth/tokenClaims';
-import { CERTIFICATE_WARNING_DAYS, successMessage } from '../../methods/credentialTest';
+import { CERTIFICATE_WARNING_DAYS, successMessage } from '../../auth/tokenReport';
 
 function usesCertificate(credentials: IDataObject): boolean {
 	return credentials.authMethod === 'certificate' || credentials.clientAuth === 'certificate';
