@@ -2,7 +2,12 @@
 import type { INodeProperties } from 'n8n-workflow';
 
 import { DEFAULT_MAX_PER_POLL, MAX_PER_POLL_LIMIT } from './config';
-import { IMPORTANCE_OPTIONS } from '../helpers/descriptions';
+import {
+	ATTACHMENT_PREFIX_OPTION,
+	DOWNLOAD_ATTACHMENTS_OPTION,
+	IMPORTANCE_OPTIONS,
+	MAX_ATTACHMENT_SIZE_OPTION,
+} from '../helpers/descriptions';
 import { folderLocator } from '../helpers/locators';
 import { OUTPUT_OPTIONS } from '../helpers/output';
 import { AUTHENTICATION_OPTIONS, DEFAULT_CREDENTIAL_TYPE } from '../auth/registry';
@@ -148,21 +153,8 @@ export const triggerProperties: INodeProperties[] = [
 		placeholder: 'Add Option',
 		default: {},
 		options: [
-			{
-				displayName: 'Attachment Property Prefix',
-				name: 'attachmentPrefix',
-				type: 'string',
-				default: 'attachment_',
-				description:
-					'Downloaded attachments go to binary properties named prefix + index (attachment_0, attachment_1, ...)',
-			},
-			{
-				displayName: 'Download Attachments',
-				name: 'downloadAttachments',
-				type: 'boolean',
-				default: false,
-				description: 'Whether to download file attachments into binary properties',
-			},
+			ATTACHMENT_PREFIX_OPTION,
+			DOWNLOAD_ATTACHMENTS_OPTION,
 			{
 				displayName: 'Include Unread Existing Mail',
 				name: 'includeUnreadExisting',
@@ -171,14 +163,7 @@ export const triggerProperties: INodeProperties[] = [
 				description:
 					'Whether the first activation also emits the unread messages already in the folder (read ones never trigger)',
 			},
-			{
-				displayName: 'Max Attachment Size (MB)',
-				name: 'maxAttachmentSizeMb',
-				type: 'number',
-				typeOptions: { minValue: 0 },
-				default: 25,
-				description: 'Larger attachments are listed in "skippedAttachments" instead of being downloaded',
-			},
+			MAX_ATTACHMENT_SIZE_OPTION,
 			{
 				displayName: 'Max Messages per Poll',
 				name: 'maxMessagesPerPoll',
