@@ -7,7 +7,7 @@ import { describeAccessToken, type AccessTokenDescription } from './tokenClaims'
 
 export const CERTIFICATE_WARNING_DAYS = 30;
 
-export function minutesUntil(date: Date, now = new Date()): number {
+function minutesUntil(date: Date, now = new Date()): number {
 	return Math.round((date.getTime() - now.getTime()) / 60_000);
 }
 
@@ -40,7 +40,7 @@ export function expiryLine(expiresOn: Date | undefined): string {
 	return `Token expires ${expiresOn.toISOString()} (in ${minutes} min).`;
 }
 
-export function certificateLine(certificate: AcquiredToken['certificate']): string {
+function certificateLine(certificate: AcquiredToken['certificate']): string {
 	if (!certificate) return '';
 	const days = certificate.daysLeft;
 	const base = `Certificate ${certificate.thumbprintSha1} expires ${certificate.notAfter.toISOString().slice(0, 10)} (${days} days left).`;
