@@ -94,6 +94,26 @@ test('raw output, and attachments downloaded into binary data within the size li
 	expect(item.json.skippedAttachments).toEqual([expect.objectContaining({ name: 'big.bin', size: 3 * 1024 * 1024 })]);
 });
 
+test('attachments are read the way the action node reads them: raw bytes from $value, not base64 JSON', async () => {
+	const folder = await newFolder(env, 'Attachment Reads');
+	const bytes = patternBytes(20_000);
+	const wf = newWorkflow(env, triggerParameters({ options: { downloadAttachments: true } }, [folder]));
+	await activate(wf);
+	await deliver(env, {
+		Folder: folder,
+		Attachments: [{ Name: 'a.bin', ContentType: 'application/octet-stream', ContentBase64: bytes.toString('base64') }],
+	});
+	const log = await env.emu.admin<Array<{ seq: number }>>('Get-RequestLog', {});
+	const since = log.length ? log[log.length - 1].seq : 0;
+	const r = await wf.poll();
+	expect(r.error).toBeUndefined();
+	expect(sha256(await readBinary(r.items![0].binary!.attachment_0))).toBe(sha256(bytes));
+	const reads = (await env.emu.admin<Array<{ kind: string; path: string }>>('Get-RequestLog', { Since: since }))
+		.filter((e) => e.kind === 'graph' && /\/attachments\//.test(e.path))
+		.map((e) => e.path.replace(/^.*\/attachments\/[^/]+/, '/attachments/{id}'));
+	expect(reads).toEqual(['/attachments/{id}/$value']);
+});
+
 test('"Include Unread Existing Mail" emits the unread mail present at activation, once', async () => {
 	const folder = await newFolder(env, 'Unread Existing');
 	const unread = await deliver(env, { Folder: folder, Count: 3 });

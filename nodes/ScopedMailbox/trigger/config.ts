@@ -7,6 +7,7 @@ import {
 } from 'n8n-workflow';
 
 import { assertMailbox } from '../transport/paths';
+import { DEFAULT_MAX_ATTACHMENT_MB, downloadOptions } from '../helpers/messageAttachments';
 import { parseFilters, type TriggerFilters } from './filters';
 import type { OutputOptions } from './output';
 import type { PostAction } from './postActions';
@@ -50,7 +51,7 @@ export function readConfig(this: IPollFunctions): TriggerConfig {
 			},
 		);
 	}
-	const maxMb = Number(options.maxAttachmentSizeMb ?? 25);
+	const maxMb = Number(options.maxAttachmentSizeMb ?? DEFAULT_MAX_ATTACHMENT_MB);
 	if (!Number.isFinite(maxMb) || maxMb < 0) {
 		throw new NodeOperationError(node, '"Max Attachment Size (MB)" must be a number of 0 or more');
 	}
@@ -81,7 +82,6 @@ export function readConfig(this: IPollFunctions): TriggerConfig {
 		maxPerPoll,
 		output: output === 'raw' ? 'raw' : 'simple',
 		downloadAttachments: options.downloadAttachments === true,
-		attachmentPrefix: String(options.attachmentPrefix ?? 'attachment_') || 'attachment_',
-		maxAttachmentBytes: Math.floor(maxMb * 1024 * 1024),
+		attachments: downloadOptions(options),
 	};
 }

@@ -1,7 +1,8 @@
 /** The trigger's Graph requests, all through the package transport (n8n's authentication, retries, errors). */
 import type { IDataObject, IPollFunctions, IWebhookFunctions } from 'n8n-workflow';
 
-type MailContext = IPollFunctions | IWebhookFunctions;
+/** What reads a watched folder: the polling trigger's poll, or a webhook (an instant trigger woken by Graph). */
+export type MailContext = IPollFunctions | IWebhookFunctions;
 
 import { folderPath, graphRequest, messagePath, userPath } from '../transport';
 import { DELTA_SELECT } from './filters';
@@ -75,31 +76,6 @@ export async function readMessage(
 		method: 'GET',
 		path: `${userPath.call(this, mailbox)}${messagePath(id)}`,
 		qs: select ? { $select: select.join(',') } : undefined,
-		mailbox,
-		idempotent: true,
-	})) as IDataObject;
-}
-
-export async function listAttachments(this: MailContext, mailbox: string, id: string): Promise<IDataObject[]> {
-	const page = (await graphRequest.call(this, {
-		method: 'GET',
-		path: `${userPath.call(this, mailbox)}${messagePath(id)}/attachments`,
-		qs: { $select: 'id,name,contentType,size,isInline' },
-		mailbox,
-		idempotent: true,
-	})) as { value?: IDataObject[] };
-	return page.value ?? [];
-}
-
-export async function readAttachment(
-	this: MailContext,
-	mailbox: string,
-	id: string,
-	attachmentId: string,
-): Promise<IDataObject> {
-	return (await graphRequest.call(this, {
-		method: 'GET',
-		path: `${userPath.call(this, mailbox)}${messagePath(id)}/attachments/${encodeURIComponent(attachmentId)}`,
 		mailbox,
 		idempotent: true,
 	})) as IDataObject;

@@ -14,7 +14,8 @@ import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
 import type { TriggerConfig } from './config';
 import { matchesFilters } from './filters';
 import { readReceivedBetween } from './graph';
-import { buildItem, itemFromMessage, outputSelect, type MailContext, type OutputOptions } from './output';
+import type { MailContext } from './graph';
+import { buildItem, itemFromMessage, outputSelect, type OutputOptions } from './output';
 import { runPostAction } from './postActions';
 import { epochSeconds, isNewToFolder, type EmittedSet, type FolderCursor } from './state';
 

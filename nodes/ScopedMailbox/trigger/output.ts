@@ -1,22 +1,19 @@
 /** The item a new message becomes: simplified or raw Graph JSON, optionally with its files as binary data. */
-import type { IBinaryKeyData, IDataObject, INodeExecutionData, IPollFunctions, IWebhookFunctions } from 'n8n-workflow';
+import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
 
 import { SIMPLE_SELECT, simplifyMessage } from '../helpers/simplify';
 import { httpStatusOf } from '../helpers/httpStatus';
 import { asNodeError } from './errors';
-import { listAttachments, readAttachment, readMessage } from './graph';
+import { downloadMessageAttachments, type AttachmentDownloadOptions } from '../helpers/messageAttachments';
+import { readMessage, type MailContext } from './graph';
 
 export interface OutputOptions {
 	output: 'simple' | 'raw';
 	downloadAttachments: boolean;
-	attachmentPrefix: string;
-	maxAttachmentBytes: number;
+	attachments: AttachmentDownloadOptions;
 }
 
 const SIMPLE_FIELDS = [...SIMPLE_SELECT, 'body', 'createdDateTime'];
-
-/** What reads messages: the polling trigger's poll, or a webhook (an instant trigger woken by Graph). */
-export type MailContext = IPollFunctions | IWebhookFunctions;
 
 /** The fields read for an item: the simplified output's, or (raw) everything Graph returns by default. */
 export function outputSelect(options: OutputOptions): string[] | undefined {
@@ -52,42 +49,14 @@ export async function itemFromMessage(
 	const json: IDataObject = options.output === 'simple' ? { ...simplifyMessage(message), mailbox, folder } : message;
 	const item: INodeExecutionData = { json };
 	if (options.downloadAttachments && message.hasAttachments === true) {
-		await addAttachments.call(this, mailbox, String(message.id), item, options);
+		const { binary, skipped } = await downloadMessageAttachments.call(
+			this,
+			mailbox,
+			String(message.id),
+			options.attachments,
+		);
+		if (Object.keys(binary).length) item.binary = binary;
+		if (skipped.length) item.json.skippedAttachments = skipped;
 	}
 	return item;
-}
-
-async function addAttachments(
-	this: MailContext,
-	mailbox: string,
-	id: string,
-	item: INodeExecutionData,
-	options: OutputOptions,
-): Promise<void> {
-	const binary: IBinaryKeyData = {};
-	const skipped: IDataObject[] = [];
-	let index = 0;
-	for (const meta of await listAttachments.call(this, mailbox, id)) {
-		const name = String(meta.name ?? `attachment_${index}`);
-		const size = Number(meta.size ?? 0);
-		const isFile = meta['@odata.type'] === '#microsoft.graph.fileAttachment' || meta['@odata.type'] === undefined;
-		if (!isFile) {
-			skipped.push({ name, size, reason: 'not a file (item or reference attachment)' });
-			continue;
-		}
-		if (size > options.maxAttachmentBytes) {
-			skipped.push({ name, size, reason: `larger than the limit of ${options.maxAttachmentBytes} bytes` });
-			continue;
-		}
-		const full = await readAttachment.call(this, mailbox, id, String(meta.id));
-		const content = Buffer.from(String(full.contentBytes ?? ''), 'base64');
-		binary[`${options.attachmentPrefix}${index}`] = await this.helpers.prepareBinaryData(
-			content,
-			name,
-			String(meta.contentType ?? full.contentType ?? 'application/octet-stream'),
-		);
-		index++;
-	}
-	if (index > 0) item.binary = binary;
-	if (skipped.length) item.json.skippedAttachments = skipped;
 }

@@ -5,7 +5,7 @@
  */
 
 import { markAsRead, moveMessage } from './graph';
-import type { MailContext } from './output';
+import type { MailContext } from './graph';
 
 export type PostAction = { kind: 'none' } | { kind: 'markAsRead' } | { kind: 'move'; destination: string };
 

@@ -9,7 +9,7 @@ import {
 import { attachmentPath, graphRequest, messagePath, userPath } from '../../transport';
 import { mailboxField } from '../common/descriptions';
 import { messageIdValue, messageLocator } from '../../helpers/locators';
-import { downloadAttachment } from '../common/messageAttachments';
+import { downloadAttachment } from '../../helpers/messageAttachments';
 
 const properties: INodeProperties[] = [
 	mailboxField,

@@ -7,7 +7,7 @@ import {
 
 import { mailboxField } from '../common/descriptions';
 import { messageIdValue, messageLocator } from '../../helpers/locators';
-import { listAttachments } from '../common/messageAttachments';
+import { listAttachments } from '../../helpers/messageAttachments';
 
 const properties: INodeProperties[] = [mailboxField, messageLocator];
 

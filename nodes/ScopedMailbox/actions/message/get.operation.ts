@@ -11,7 +11,7 @@ import type { BatchableOperation, ItemRequest } from '../common/batchable';
 import { mailboxField } from '../common/descriptions';
 import { downloadAttachmentOptions } from '../../helpers/descriptions';
 import { messageIdValue, messageLocator } from '../../helpers/locators';
-import { downloadMessageAttachments, downloadOptions } from '../common/messageAttachments';
+import { downloadMessageAttachments, downloadOptions } from '../../helpers/messageAttachments';
 import { outputFields, outputMode, selectFor } from '../common/output';
 import { shapeMessage } from '../../helpers/output';
 

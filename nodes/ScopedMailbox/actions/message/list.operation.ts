@@ -11,7 +11,7 @@ import { mailboxField } from '../common/descriptions';
 import { downloadAttachmentOptions, IMPORTANCE_OPTIONS } from '../../helpers/descriptions';
 import { folderLocator, folderValue } from '../../helpers/locators';
 import { compileListQuery, toQs, type ListFilters } from '../common/filter';
-import { downloadMessageAttachments, downloadOptions } from '../common/messageAttachments';
+import { downloadMessageAttachments, downloadOptions } from '../../helpers/messageAttachments';
 import { featureSetOfNode, graphLacks } from '../../auth/cloudFeatures';
 import { SIMPLE_SELECT } from '../../helpers/simplify';
 import { outputFields, outputMode, selectFor } from '../common/output';
